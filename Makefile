@@ -1,0 +1,57 @@
+# Kura: two commands on a fresh Debian machine with the Swift toolchain.
+#   make run    build and run the main job on embedded defaults
+#   make test   build and run every test (unit, vectors, interop with the oracles, binary checks)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APT_PACKAGES := libsecp256k1-dev libsqlite3-dev python3 python3-venv binutils
+VENV := .venv
+PY := $(VENV)/bin/python
+CONFIG ?= release
+BIN := .build/$(CONFIG)
+SWIFT_FLAGS ?= -c $(CONFIG)
+PYTEST_FLAGS ?= -q
+
+.PHONY: help deps venv build build-tests format-check test unit-test interop-test run fuzz bench clean-data
+
+help:
+	@echo "make run    build and run the walkthrough on embedded defaults"
+	@echo "make test   build and run every test"
+
+# System packages, installed only when missing (one apt-get update first).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+# Python oracles and pytest, pinned, in a local venv (rebuilt when requirements.txt changes).
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt | deps
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+build: deps
+	swift build $(SWIFT_FLAGS) --product kura --product kura-signer 2>&1 | grep -v "^\[" || true
+	@test -x $(BIN)/kura && test -x $(BIN)/kura-signer
+
+build-tests: deps
+	swift build $(SWIFT_FLAGS) --build-tests -Xswiftc -warnings-as-errors
+
+format-check:
+	swift format lint --strict --recursive --parallel Package.swift Sources Tests
+
+unit-test: build-tests
+	swift test $(SWIFT_FLAGS) --skip-build
+
+interop-test: build venv
+	KURA_BIN=$(BIN) $(PY) -m pytest $(PYTEST_FLAGS) tests
+
+test: deps venv format-check build-tests unit-test build interop-test
+	@echo "make test: all suites passed"
+
+run: build
+	KURA_BIN=$(BIN) scripts/walkthrough.sh

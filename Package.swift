@@ -1,0 +1,87 @@
+// swift-tools-version:6.1
+//
+// Kura: an enterprise self-custody wallet for Bitcoin and Ethereum.
+//
+// The targets form a one-way ladder (see docs/ARCHITECTURE.md): lower modules never import
+// higher ones, and the offline signer's closure contains no networking code at all.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Kura",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kura", targets: ["kura"]),
+        .executable(name: "kura-signer", targets: ["kura-signer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+    ],
+    targets: [
+        // Rung 0: the C boundary. Only WalletCrypto/Secp256k1/ imports it.
+        .systemLibrary(
+            name: "CSecp256k1",
+            pkgConfig: "libsecp256k1",
+            providers: [.apt(["libsecp256k1-dev"])]
+        ),
+        // Rung 1: pure key material, hashes and encodings (no I/O).
+        .target(
+            name: "WalletCrypto",
+            dependencies: [
+                "CSecp256k1",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Rung 2: chain engines (pure, no I/O).
+        .target(name: "Bitcoin", dependencies: ["WalletCrypto"], swiftSettings: strict),
+        // Rung 3: the offline signer's engine (keystore; file I/O only at its edges).
+        .target(
+            name: "Signer",
+            dependencies: [
+                "WalletCrypto", "Bitcoin",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Rung 4: thin executables.
+        .executableTarget(
+            name: "kura-signer",
+            dependencies: [
+                "Signer", "WalletCrypto", "Bitcoin", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "kura",
+            dependencies: [
+                "WalletCrypto", "Bitcoin", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "KuraTestSupport", path: "Tests/TestSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "WalletCryptoTests",
+            dependencies: ["WalletCrypto", "KuraTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BitcoinTests",
+            dependencies: ["Bitcoin", "WalletCrypto", "KuraTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SignerTests",
+            dependencies: ["Signer", "WalletCrypto", "Bitcoin", "KuraTestSupport"],
+            swiftSettings: strict
+        ),
+    ]
+)
