@@ -18,6 +18,12 @@ let package = Package(
     products: [
         .executable(name: "kura", targets: ["kura"]),
         .executable(name: "kura-signer", targets: ["kura-signer"]),
+        .executable(name: "kura-devtool", targets: ["kura-devtool"]),
+        // Libraries, for the separate Benchmarks package.
+        .library(name: "WalletCrypto", targets: ["WalletCrypto"]),
+        .library(name: "Bitcoin", targets: ["Bitcoin"]),
+        .library(name: "Ethereum", targets: ["Ethereum"]),
+        .library(name: "Signer", targets: ["Signer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
@@ -42,6 +48,7 @@ let package = Package(
         ),
         // Rung 2: chain engines (pure, no I/O).
         .target(name: "Bitcoin", dependencies: ["WalletCrypto"], swiftSettings: strict),
+        .target(name: "Ethereum", dependencies: ["WalletCrypto"], swiftSettings: strict),
         // Rung 3: the offline signer's engine (keystore; file I/O only at its edges).
         .target(
             name: "Signer",
@@ -56,14 +63,26 @@ let package = Package(
         .executableTarget(
             name: "kura-signer",
             dependencies: [
-                "Signer", "WalletCrypto", "Bitcoin", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Signer", "WalletCrypto", "Bitcoin", "Ethereum",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // A development and test tool (not shipped to operators): signs raw test transactions with
+        // throw-away keys so that interop tests can drive a built binary. Never links the Signer.
+        .executableTarget(
+            name: "kura-devtool",
+            dependencies: [
+                "WalletCrypto", "Bitcoin", "Ethereum",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "kura",
             dependencies: [
-                "WalletCrypto", "Bitcoin", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "WalletCrypto", "Bitcoin", "Ethereum",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
@@ -76,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "BitcoinTests",
             dependencies: ["Bitcoin", "WalletCrypto", "KuraTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EthereumTests",
+            dependencies: ["Ethereum", "WalletCrypto", "KuraTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
