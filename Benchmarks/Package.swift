@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+// Kura's benchmarks, kept out of the main package so that `swift build` there stays lean.
+//
+//   swift package --package-path Benchmarks benchmark          ordo-one/benchmark suites
+//   make bench                                                  side-by-side ratios against the oracles
+import PackageDescription
+
+let package = Package(
+    name: "KuraBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // A plain timing driver for the comparison script (Benchmarks/compare.py): one operation,
+        // a fixed number of iterations, ops/s as JSON. No benchmark framework in the hot loop.
+        .executableTarget(
+            name: "kura-bench",
+            dependencies: [
+                .product(name: "WalletCrypto", package: "main"),
+                .product(name: "Bitcoin", package: "main"),
+            ],
+            path: "Sources/kura-bench",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "KeyLayer",
+            dependencies: [
+                .product(name: "WalletCrypto", package: "main"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/KeyLayer",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)

@@ -1,0 +1,56 @@
+// kura-bench OP ITERATIONS: runs one operation ITERATIONS times after a warm-up and prints
+// {"op": ..., "iterations": ..., "seconds": ..., "ops_per_second": ...}. Driven by compare.py,
+// which interleaves it with the same operations in BDK, embit and coincurve.
+import Bitcoin
+import Foundation
+import WalletCrypto
+
+@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
+
+let args = CommandLine.arguments
+guard args.count == 3, let iterations = Int(args[2]), iterations > 0 else {
+    FileHandle.standardError.write(Data("usage: kura-bench OP ITERATIONS\n".utf8))
+    exit(64)
+}
+let op = args[1]
+
+// Fixed inputs shared with compare.py: the BIP-0084 account key of the BIP-0039 test mnemonic,
+// private key 0x01…01, 32-byte messages derived from the loop index.
+let accountXpub = try ExtendedPublicKey(
+    parsing:
+        "xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V")
+let chain = try accountXpub.derive(.normal(0))
+let key = try PrivateKey(bytes: [UInt8](repeating: 1, count: 32))
+let keypair = try Keypair(key)
+let aux = [UInt8](repeating: 2, count: 32)
+var messages = (0..<256).map { Hash.sha256([UInt8($0)]) }
+
+func body(_ i: Int) throws {
+    switch op {
+    case "bip32-ckdpub":
+        blackHole(try chain.derive(.normal(UInt32(i & 0x7fff_ffff))).publicKey)
+    case "bip84-address":
+        blackHole(Address.p2wpkh(try chain.derive(.normal(UInt32(i & 0x7fff_ffff))).publicKey, network: .mainnet).text)
+    case "ecdsa-sign":
+        blackHole(try key.signECDSA(digest: messages[i & 255], grindLowR: false).der)
+    case "ecdsa-sign-lowr":
+        blackHole(try key.signECDSA(digest: messages[i & 255]).der)
+    case "schnorr-sign":
+        blackHole(try key.signSchnorr(message: messages[i & 255], auxRand: aux).bytes)
+    case "schnorr-sign-keypair":
+        blackHole(try keypair.signSchnorr(message: messages[i & 255], auxRand: aux).bytes)
+    case "hmac-sha512":
+        blackHole(Hash.hmacSHA512(key: messages[0], messages[i & 255] + [0]))
+    default:
+        FileHandle.standardError.write(Data("unknown op \(op)\n".utf8))
+        exit(64)
+    }
+}
+
+for i in 0..<min(iterations, 1000) { try body(i) }
+let start = DispatchTime.now().uptimeNanoseconds
+for i in 0..<iterations { try body(i) }
+let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+print(
+    "{\"op\": \"\(op)\", \"iterations\": \(iterations), \"seconds\": \(seconds), \"ops_per_second\": \(Double(iterations) / seconds)}"
+)
