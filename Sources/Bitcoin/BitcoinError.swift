@@ -21,6 +21,38 @@ public struct BitcoinError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidDescriptor = Code("invalid_descriptor")
         /// An underlying key-layer error.
         public static let keyError = Code("key_error")
+        /// An amount is negative, above 21,000,000 BTC, or a sum of amounts overflows that.
+        public static let amountOutOfRange = Code("amount_out_of_range")
+        /// Arithmetic on a quantity overflowed or underflowed.
+        public static let arithmeticOverflow = Code("arithmetic_overflow")
+        /// Serialized data ended early.
+        public static let truncated = Code("truncated")
+        /// Serialized data has bytes after a complete value.
+        public static let trailingBytes = Code("trailing_bytes")
+        /// A CompactSize integer is not minimally encoded.
+        public static let nonCanonicalCompactSize = Code("non_canonical_compact_size")
+        /// A count or size exceeds what the input could hold or Kura's limits.
+        public static let resourceLimit = Code("resource_limit")
+        /// A transaction is malformed (structure, witness flags).
+        public static let invalidTransaction = Code("invalid_transaction")
+        /// A script is malformed (a push runs past the end, a non-minimal push where minimal is required).
+        public static let invalidScript = Code("invalid_script")
+        /// A PSBT is malformed or violates BIP-0174/0370/0371 rules.
+        public static let invalidPSBT = Code("invalid_psbt")
+        /// A PSBT map holds the same key twice.
+        public static let duplicateKey = Code("duplicate_key")
+        /// A signing step cannot proceed (missing UTXO, key not ours, unsupported script).
+        public static let cannotSign = Code("cannot_sign")
+        /// Finalisation is impossible with the data present.
+        public static let cannotFinalize = Code("cannot_finalize")
+        /// Two PSBTs cannot be combined (different transactions, conflicting values).
+        public static let cannotCombine = Code("cannot_combine")
+        /// A sighash type is not defined or not allowed.
+        public static let invalidSighashType = Code("invalid_sighash_type")
+        /// A wallet policy (BIP-0388) is malformed.
+        public static let invalidWalletPolicy = Code("invalid_wallet_policy")
+        /// Coin selection found no solution.
+        public static let insufficientFunds = Code("insufficient_funds")
     }
 
     /// What went wrong.
