@@ -1,4 +1,4 @@
-public import WalletCrypto
+import WalletCrypto
 
 extension PSBT {
     /// The transaction this PSBT describes, without signatures: the global unsigned transaction

@@ -1,4 +1,4 @@
-public import WalletCrypto
+import WalletCrypto
 
 /// A Partially Signed Bitcoin Transaction: BIP-0174 (version 0), BIP-0370 (version 2) and the
 /// taproot fields of BIP-0371.

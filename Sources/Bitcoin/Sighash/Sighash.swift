@@ -1,4 +1,4 @@
-public import WalletCrypto
+import WalletCrypto
 
 /// A signature hash type (the byte appended to ECDSA signatures, or the optional 65th byte of
 /// taproot signatures).

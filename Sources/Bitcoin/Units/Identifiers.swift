@@ -1,4 +1,4 @@
-public import WalletCrypto
+import WalletCrypto
 
 /// A transaction id: double SHA-256 of the non-witness serialisation. Stored in internal byte
 /// order; printed byte-reversed, as Bitcoin Core and block explorers show it. Distinct from
