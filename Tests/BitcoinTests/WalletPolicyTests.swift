@@ -32,7 +32,9 @@ struct WalletPolicyTests {
         var expanded = 0
         for v in f.valid {
             if Self.unsupported(v.descriptor_template) {
-                let e = #expect(throws: BitcoinError.self) { try WalletPolicy(template: v.descriptor_template, keys: v.keys_info, network: .mainnet) }
+                let e = #expect(throws: BitcoinError.self) {
+                    try WalletPolicy(template: v.descriptor_template, keys: v.keys_info, network: .mainnet)
+                }
                 #expect(e?.code == .invalidWalletPolicy)
                 continue
             }
@@ -45,7 +47,8 @@ struct WalletPolicyTests {
         for v in f.invalid {
             for n in 1...3 {
                 #expect(throws: BitcoinError.self, "\(v.reason)") {
-                    try WalletPolicy(template: v.descriptor_template, keys: Array(someKeys.prefix(n)), network: .mainnet)
+                    try WalletPolicy(
+                        template: v.descriptor_template, keys: Array(someKeys.prefix(n)), network: .mainnet)
                 }
             }
         }
@@ -54,16 +57,25 @@ struct WalletPolicyTests {
     @Test func keyInformationIsStrict() throws {
         let f = try Vectors.decode(File.self, "bip388/bip388_vectors.json")
         let good = f.valid[4]
-        #expect(throws: Never.self) { try WalletPolicy(template: good.descriptor_template, keys: good.keys_info, network: .mainnet) }
+        #expect(throws: Never.self) {
+            try WalletPolicy(template: good.descriptor_template, keys: good.keys_info, network: .mainnet)
+        }
         // Derivation steps after the xpub, a missing key, an extra key.
         #expect(throws: BitcoinError.self) {
-            try WalletPolicy(template: good.descriptor_template, keys: [good.keys_info[0] + "/0", good.keys_info[1]], network: .mainnet)
+            try WalletPolicy(
+                template: good.descriptor_template, keys: [good.keys_info[0] + "/0", good.keys_info[1]],
+                network: .mainnet)
         }
-        #expect(throws: BitcoinError.self) { try WalletPolicy(template: good.descriptor_template, keys: [good.keys_info[0]], network: .mainnet) }
         #expect(throws: BitcoinError.self) {
-            try WalletPolicy(template: good.descriptor_template, keys: good.keys_info + [good.keys_info[0]], network: .mainnet)
+            try WalletPolicy(template: good.descriptor_template, keys: [good.keys_info[0]], network: .mainnet)
+        }
+        #expect(throws: BitcoinError.self) {
+            try WalletPolicy(
+                template: good.descriptor_template, keys: good.keys_info + [good.keys_info[0]], network: .mainnet)
         }
         // The wrong network.
-        #expect(throws: BitcoinError.self) { try WalletPolicy(template: good.descriptor_template, keys: good.keys_info, network: .testnet) }
+        #expect(throws: BitcoinError.self) {
+            try WalletPolicy(template: good.descriptor_template, keys: good.keys_info, network: .testnet)
+        }
     }
 }

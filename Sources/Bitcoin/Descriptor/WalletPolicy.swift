@@ -14,7 +14,9 @@ public struct WalletPolicy: Sendable, Hashable {
 
     /// Validates a policy per BIP-0388 and expands it.
     public init(template: String, keys: [String], network: Network) throws(BitcoinError) {
-        guard template.utf8.count <= 10_000, keys.count <= 100 else { throw BitcoinError(.resourceLimit, "wallet policy too large") }
+        guard template.utf8.count <= 10_000, keys.count <= 100 else {
+            throw BitcoinError(.resourceLimit, "wallet policy too large")
+        }
         let t = Array(template.utf8)
         var expanded = ""
         var i = 0
@@ -33,7 +35,11 @@ public struct WalletPolicy: Sendable, Hashable {
             guard i > start, let index = Int(String(decoding: t[start..<i], as: UTF8.self)), i - start <= 3 else {
                 throw BitcoinError(.invalidWalletPolicy, "'@' must be followed by a key index")
             }
-            if index > nextExpected { throw BitcoinError(.invalidWalletPolicy, "key placeholders out of order or skipped (@\(index) before @\(nextExpected))") }
+            if index > nextExpected {
+                throw BitcoinError(
+                    .invalidWalletPolicy, "key placeholders out of order or skipped (@\(index) before @\(nextExpected))"
+                )
+            }
             if index == nextExpected { nextExpected += 1 }
             let rest = String(decoding: t[i...], as: UTF8.self)
             let branches: Set<UInt32>
@@ -43,12 +49,18 @@ public struct WalletPolicy: Sendable, Hashable {
                 suffix = "/<0;1>/*"
                 i += 3
             } else if rest.hasPrefix("/<") {
-                guard let close = rest.firstIndex(of: ">") else { throw BitcoinError(.invalidWalletPolicy, "unterminated multipath after @\(index)") }
+                guard let close = rest.firstIndex(of: ">") else {
+                    throw BitcoinError(.invalidWalletPolicy, "unterminated multipath after @\(index)")
+                }
                 let inner = rest[rest.index(rest.startIndex, offsetBy: 2)..<close]
                 let parts = inner.split(separator: ";", omittingEmptySubsequences: false)
-                guard parts.count == 2, let a = UInt32(parts[0]), let b = UInt32(parts[1]), a != b, a < 0x8000_0000, b < 0x8000_0000,
+                guard parts.count == 2, let a = UInt32(parts[0]), let b = UInt32(parts[1]), a != b, a < 0x8000_0000,
+                    b < 0x8000_0000,
                     parts.allSatisfy({ $0 == "0" || !$0.hasPrefix("0") })
-                else { throw BitcoinError(.invalidWalletPolicy, "@\(index) needs /<M;N>/* with two distinct non-hardened indexes") }
+                else {
+                    throw BitcoinError(
+                        .invalidWalletPolicy, "@\(index) needs /<M;N>/* with two distinct non-hardened indexes")
+                }
                 let afterClose = rest[rest.index(after: close)...]
                 guard afterClose.hasPrefix("/*"), !afterClose.hasPrefix("/*h"), !afterClose.hasPrefix("/*'") else {
                     throw BitcoinError(.invalidWalletPolicy, "@\(index)/<M;N> must be followed by /*")
@@ -57,19 +69,25 @@ public struct WalletPolicy: Sendable, Hashable {
                 suffix = "/<\(a);\(b)>/*"
                 i += rest.distance(from: rest.startIndex, to: close) + 1 + 2
             } else {
-                throw BitcoinError(.invalidWalletPolicy, "key placeholder @\(index) must be followed by /** or /<M;N>/* (no explicit path)")
+                throw BitcoinError(
+                    .invalidWalletPolicy,
+                    "key placeholder @\(index) must be followed by /** or /<M;N>/* (no explicit path)")
             }
             for previous in used[index] ?? [] where !previous.isDisjoint(with: branches) {
                 throw BitcoinError(.invalidWalletPolicy, "@\(index) is used twice with overlapping paths")
             }
             used[index, default: []].append(branches)
-            guard index < keys.count else { throw BitcoinError(.invalidWalletPolicy, "@\(index) has no key information") }
+            guard index < keys.count else {
+                throw BitcoinError(.invalidWalletPolicy, "@\(index) has no key information")
+            }
             expanded += keys[index] + suffix
         }
         guard nextExpected == keys.count else {
             throw BitcoinError(.invalidWalletPolicy, "\(keys.count) keys given for \(nextExpected) placeholders")
         }
-        if template.contains("musig(") { throw BitcoinError(.invalidWalletPolicy, "musig() policies are not supported") }
+        if template.contains("musig(") {
+            throw BitcoinError(.invalidWalletPolicy, "musig() policies are not supported")
+        }
         for k in keys {
             let key: DescriptorKey
             do {
@@ -78,7 +96,8 @@ public struct WalletPolicy: Sendable, Hashable {
                 throw BitcoinError(.invalidWalletPolicy, "key information '\(k.prefix(20))…': \(error.reason)")
             }
             guard case .xpub = key.material, key.steps.isEmpty, key.wildcard == .none else {
-                throw BitcoinError(.invalidWalletPolicy, "key information must be an xpub with an optional origin and no derivation")
+                throw BitcoinError(
+                    .invalidWalletPolicy, "key information must be an xpub with an optional origin and no derivation")
             }
         }
         // Every key in the expanded descriptor must come from a placeholder.
@@ -86,7 +105,8 @@ public struct WalletPolicy: Sendable, Hashable {
         do {
             parsed = try Descriptor(expanded, network: network)
         } catch {
-            throw BitcoinError(.invalidWalletPolicy, "template does not expand to a supported descriptor: \(error.reason)")
+            throw BitcoinError(
+                .invalidWalletPolicy, "template does not expand to a supported descriptor: \(error.reason)")
         }
         guard parsed.keys.count == used.values.map(\.count).reduce(0, +) else {
             throw BitcoinError(.invalidWalletPolicy, "template contains keys that are not placeholders")
