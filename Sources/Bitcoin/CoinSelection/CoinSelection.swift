@@ -58,7 +58,10 @@ public enum CoinSelection {
 
     /// Which algorithm produced a result.
     public enum Algorithm: String, Sendable {
-        case branchAndBound = "bnb", knapsack, singleRandomDraw = "srd", largestFirst = "largest-first"
+        case branchAndBound = "bnb"
+        case knapsack
+        case singleRandomDraw = "srd"
+        case largestFirst = "largest-first"
     }
 
     /// A selection.
