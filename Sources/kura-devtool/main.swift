@@ -3,11 +3,14 @@
 // links the Signer module or touches a keystore. Custody signing happens only in kura-signer.
 import ArgumentParser
 
-@main
 struct KuraDevtool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kura-devtool",
         abstract: "Development and test tool: throw-away keys only, never for custody.",
-        subcommands: []
+        subcommands: [Eth.self]
     )
 }
+
+// Top-level entry point rather than `@main`: SwiftPM compiles main.swift as top-level code once the
+// target has more than one file, and `@main` is not allowed there.
+KuraDevtool.main()

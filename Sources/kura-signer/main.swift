@@ -59,12 +59,11 @@ struct HomeOptions: ParsableArguments {
     }
 }
 
-@main
 struct KuraSigner: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kura-signer",
         abstract: "Kura's offline cold signer: holds the seed, checks every instruction, signs only what was approved.",
-        subcommands: [Init.self, XPub.self, Descriptors.self]
+        subcommands: [Init.self, XPub.self, Descriptors.self, EthAddress.self]
     )
 }
 
@@ -289,3 +288,7 @@ struct Descriptors: ParsableCommand {
         }
     }
 }
+
+// Top-level entry point rather than `@main`: SwiftPM compiles main.swift as top-level code once the
+// target has more than one file, and `@main` is not allowed there.
+KuraSigner.main()

@@ -2,12 +2,16 @@
 // libraries below it.
 import ArgumentParser
 
-@main
 struct Kura: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kura",
         abstract:
             "Kura operator CLI: descriptors, PSBTs, intents and approvals (more commands arrive with each milestone).",
-        version: "0.1.0"
+        version: "0.1.0",
+        subcommands: [Eth.self]
     )
 }
+
+// Top-level entry point rather than `@main`: SwiftPM compiles main.swift as top-level code once the
+// target has more than one file, and `@main` is not allowed there.
+Kura.main()
