@@ -8,7 +8,7 @@ struct Kura: ParsableCommand {
         abstract:
             "Kura operator CLI: descriptors, PSBTs, intents and approvals (more commands arrive with each milestone).",
         version: "0.1.0",
-        subcommands: [Eth.self]
+        subcommands: [DescriptorCommand.self, PSBTCommand.self, Eth.self]
     )
 }
 
