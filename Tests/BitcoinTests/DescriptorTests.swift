@@ -93,7 +93,7 @@ struct DescriptorTests {
         }
         for v in invalid {
             let k = v["key_expression"] as! String
-            #expect(throws: BitcoinError.self, "\(v["reason"] as! String)") {
+            #expect(throws: BitcoinError.self, "\((v["reason"] as? String) ?? "")") {
                 try Descriptor("pk(\(k))", network: .mainnet)
             }
         }

@@ -187,7 +187,7 @@ struct PSBTTests {
                     try copy.signInput(i, with: wif.privateKey, options: options)
                 }
             }
-            #expect(Hex.encode(copy.serialized) == result(s), "\(s["role"] as! String)")
+            #expect(Hex.encode(copy.serialized) == result(s), "\((s["role"] as? String) ?? "")")
             signed.append(copy)
         }
 

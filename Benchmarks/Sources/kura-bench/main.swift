@@ -8,6 +8,14 @@ import WalletCrypto
 @inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
 
 let args = CommandLine.arguments
+if args.count == 3 && args[1] == "emit" {
+    guard let text = BitcoinBench.emit(args[2]) else {
+        FileHandle.standardError.write(Data("unknown fixture \(args[2])\n".utf8))
+        exit(64)
+    }
+    print(text)
+    exit(0)
+}
 guard args.count == 3, let iterations = Int(args[2]), iterations > 0 else {
     FileHandle.standardError.write(Data("usage: kura-bench OP ITERATIONS\n".utf8))
     exit(64)
@@ -42,6 +50,7 @@ func body(_ i: Int) throws {
     case "hmac-sha512":
         blackHole(Hash.hmacSHA512(key: messages[0], messages[i & 255] + [0]))
     default:
+        if try BitcoinBench.run(op, i) { return }
         FileHandle.standardError.write(Data("unknown op \(op)\n".utf8))
         exit(64)
     }

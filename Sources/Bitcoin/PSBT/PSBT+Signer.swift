@@ -173,10 +173,11 @@ extension PSBT {
     {
         let fp = master.fingerprint
         var signed = [Int]()
+        var parents = [[UInt32]: ExtendedPrivateKey]()
         for i in inputs.indices {
             var keys = [PrivateKey]()
             for (pub, origin) in inputs[i].bip32Derivations where origin.fingerprint == fp {
-                let derived = try Self.derive(master, origin.path)
+                let derived = try Self.derive(master, origin.path, cache: &parents)
                 guard derived.publicKey.compressed == pub || derived.publicKey.uncompressed == pub else {
                     throw BitcoinError(
                         .cannotSign, "input \(i): derivation record under our fingerprint does not give its public key")
@@ -184,7 +185,7 @@ extension PSBT {
                 keys.append(derived)
             }
             for (xonly, d) in inputs[i].tapBIP32Derivations where d.origin.fingerprint == fp && d.leafHashes.isEmpty {
-                let derived = try Self.derive(master, d.origin.path)
+                let derived = try Self.derive(master, d.origin.path, cache: &parents)
                 guard derived.publicKey.xOnly.key.bytes == xonly else {
                     throw BitcoinError(
                         .cannotSign, "input \(i): taproot derivation under our fingerprint does not give its key")
@@ -197,9 +198,23 @@ extension PSBT {
         return signed
     }
 
-    static func derive(_ master: ExtendedPrivateKey, _ path: DerivationPath) throws(BitcoinError) -> PrivateKey {
+    /// Derives the key at `path`, caching each parent so that the inputs of one account cost one
+    /// child derivation each rather than a walk from the master key.
+    static func derive(
+        _ master: ExtendedPrivateKey, _ path: DerivationPath, cache: inout [[UInt32]: ExtendedPrivateKey]
+    ) throws(BitcoinError) -> PrivateKey {
+        guard let last = path.components.last else { return master.privateKey }
+        let parentPath = Array(path.components.dropLast())
+        let key = parentPath.map(\.rawValue)
         do {
-            return try master.derive(path).privateKey
+            let parent: ExtendedPrivateKey
+            if let cached = cache[key] {
+                parent = cached
+            } else {
+                parent = try master.derive(DerivationPath(parentPath))
+                cache[key] = parent
+            }
+            return try parent.derive(last).privateKey
         } catch {
             throw BitcoinError(.keyError, error.description)
         }
