@@ -11,8 +11,10 @@ CONFIG ?= release
 BIN := .build/$(CONFIG)
 SWIFT_FLAGS ?= -c $(CONFIG)
 PYTEST_FLAGS ?= -q
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 12
 
-.PHONY: help deps venv build build-tests format-check test unit-test interop-test run fuzz bench clean-data
+.PHONY: help deps venv build build-tests format-check test unit-test interop-test run fuzz fuzz-smoke bench clean-data
 
 help:
 	@echo "make run    build and run the walkthrough on embedded defaults"
@@ -50,8 +52,17 @@ unit-test: build-tests
 interop-test: build venv
 	KURA_BIN=$(BIN) $(PY) -m pytest $(PYTEST_FLAGS) tests
 
-test: deps venv format-check build-tests unit-test build interop-test
+test: deps venv format-check build-tests unit-test build interop-test fuzz-smoke
 	@echo "make test: all suites passed"
+
+# libFuzzer targets (the Fuzz/ package): every folder Fuzz/Sources/fuzz-* is one target.
+fuzz-smoke: deps
+	Fuzz/run.sh --build
+	@for t in $$(Fuzz/run.sh --list); do Fuzz/run.sh $$t $(FUZZ_SMOKE_SECONDS) || exit 1; done
+
+fuzz: deps
+	Fuzz/run.sh --build
+	@for t in $$(Fuzz/run.sh --list); do Fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
 run: build
 	KURA_BIN=$(BIN) scripts/walkthrough.sh
