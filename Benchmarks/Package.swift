@@ -9,7 +9,7 @@ let package = Package(
     name: "KuraBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(name: "Kura", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -18,8 +18,8 @@ let package = Package(
         .executableTarget(
             name: "kura-bench",
             dependencies: [
-                .product(name: "WalletCrypto", package: "main"),
-                .product(name: "Bitcoin", package: "main"),
+                .product(name: "WalletCrypto", package: "Kura"),
+                .product(name: "Bitcoin", package: "Kura"),
             ],
             path: "Sources/kura-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]
@@ -27,7 +27,7 @@ let package = Package(
         .executableTarget(
             name: "KeyLayer",
             dependencies: [
-                .product(name: "WalletCrypto", package: "main"),
+                .product(name: "WalletCrypto", package: "Kura"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/KeyLayer",

@@ -20,15 +20,17 @@ let fuzzTarget: (String, [Target.Dependency]) -> Target = { name, dependencies i
 let package = Package(
     name: "KuraFuzz",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(path: "..")],
+    dependencies: [.package(name: "Kura", path: "..")],
     targets: [
         .target(name: "FuzzSupport", path: "Sources/FuzzSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
-        fuzzTarget("fuzz-rlp", ["FuzzSupport", .product(name: "Ethereum", package: "main")]),
+        fuzzTarget("fuzz-rlp", ["FuzzSupport", .product(name: "Ethereum", package: "Kura")]),
         fuzzTarget(
             "fuzz-eth-transaction",
             [
-                "FuzzSupport", .product(name: "Ethereum", package: "main"),
-                .product(name: "WalletCrypto", package: "main"),
+                "FuzzSupport", .product(name: "Ethereum", package: "Kura"),
+                .product(name: "WalletCrypto", package: "Kura"),
             ]),
+        fuzzTarget("fuzz-btc-transaction", ["FuzzSupport", .product(name: "Bitcoin", package: "Kura")]),
+        fuzzTarget("fuzz-psbt", ["FuzzSupport", .product(name: "Bitcoin", package: "Kura")]),
     ]
 )

@@ -40,7 +40,38 @@ def transaction_seeds():
         yield hexbytes(example["calldata"])
 
 
-SEEDS = {"fuzz-rlp": rlp_seeds, "fuzz-eth-transaction": transaction_seeds}
+def btc_transaction_seeds():
+    for name in ("tx_valid.json", "tx_invalid.json"):
+        for row in json.loads((VECTORS / "bitcoin_core" / name).read_text()):
+            if len(row) >= 2 and isinstance(row[1], str):
+                yield hexbytes(row[1])
+    for row in json.loads((VECTORS / "bitcoin_core" / "sighash.json").read_text())[1:]:
+        yield hexbytes(row[0])
+    for example in json.loads((VECTORS / "bip143" / "bip143_vectors.json").read_text())["examples"]:
+        for key in ("unsigned_tx", "signed_tx"):
+            if key in example:
+                yield hexbytes(example[key])
+    kp = json.loads((VECTORS / "bip341" / "wallet-test-vectors.json").read_text())["keyPathSpending"][0]
+    yield hexbytes(kp["given"]["rawUnsignedTx"])
+    yield hexbytes(kp["auxiliary"]["fullySignedTx"])
+
+
+def psbt_seeds():
+    for folder, name in (("bip174", "bip174_vectors.json"), ("bip174", "bip371_taproot_psbt_vectors.json"),
+                         ("bip370", "bip370_vectors.json")):
+        data = json.loads((VECTORS / folder / name).read_text())
+        for key, cases in data.items():
+            if isinstance(cases, list):
+                for case in cases:
+                    if isinstance(case, dict) and "hex" in case:
+                        yield hexbytes(case["hex"])
+    for step in json.loads((VECTORS / "bip174" / "bip174_vectors.json").read_text())["workflow"]["steps"]:
+        if "result_hex" in step:
+            yield hexbytes(step["result_hex"])
+
+
+SEEDS = {"fuzz-rlp": rlp_seeds, "fuzz-eth-transaction": transaction_seeds, "fuzz-btc-transaction": btc_transaction_seeds,
+         "fuzz-psbt": psbt_seeds}
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
-/// An insertion-ordered map from key bytes to values, for PSBT fields keyed by public keys,
-/// hashes or control blocks. Order is kept so that a PSBT re-serialises exactly as it was read and
-/// a combiner appends what it learns (as the BIP-0174 workflow vectors expect).
+/// A map from key bytes to values, for PSBT fields keyed by public keys, hashes or control blocks,
+/// kept sorted by key so that two maps with the same entries are equal however they were built
+/// (serialisation applies Bitcoin Core's order on top).
 public struct KeyedEntries<Value: Hashable & Sendable>: Sendable, Hashable, Sequence {
     /// One entry.
     public struct Entry: Sendable, Hashable {
@@ -10,7 +10,7 @@ public struct KeyedEntries<Value: Hashable & Sendable>: Sendable, Hashable, Sequ
         public var value: Value
     }
 
-    /// The entries in insertion order.
+    /// The entries, sorted by key.
     public private(set) var entries: [Entry] = []
 
     /// An empty map.
@@ -23,12 +23,13 @@ public struct KeyedEntries<Value: Hashable & Sendable>: Sendable, Hashable, Sequ
             if let i = entries.firstIndex(where: { $0.key == key }) {
                 if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
             } else if let newValue {
-                entries.append(Entry(key: key, value: newValue))
+                let at = entries.firstIndex { key.lexicographicallyPrecedes($0.key) } ?? entries.count
+                entries.insert(Entry(key: key, value: newValue), at: at)
             }
         }
     }
 
-    /// The keys in order.
+    /// The keys, sorted.
     public var keys: [[UInt8]] { entries.map(\.key) }
     /// Whether the map is empty.
     public var isEmpty: Bool { entries.isEmpty }

@@ -116,7 +116,7 @@ extension PSBT {
                 out.append(p)
             }
         }
-        return out.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        return canonicalUnknown(out)
     }
 
     static func mergeInput(_ a: Input, _ b: Input) throws(BitcoinError) -> Input {

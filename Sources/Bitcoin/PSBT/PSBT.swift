@@ -285,7 +285,7 @@ extension PSBT {
         self.fallbackLockTime = fallback
         self.txModifiable = modifiable
         self.xpubs = xpubs
-        self.globalUnknown = unknown
+        self.globalUnknown = Self.canonicalUnknown(unknown)
         self.inputs = ins
         self.outputs = outs
         if let unsigned {
@@ -503,6 +503,7 @@ extension PSBT {
                 m.unknown.append(p)
             }
         }
+        m.unknown = canonicalUnknown(m.unknown)
         if version == 2 {
             guard m.previousTxid != nil else {
                 throw BitcoinError(.invalidPSBT, "PSBTv2 input \(index) without PSBT_IN_PREVIOUS_TXID")
@@ -571,6 +572,7 @@ extension PSBT {
                 m.unknown.append(p)
             }
         }
+        m.unknown = canonicalUnknown(m.unknown)
         if version == 2 {
             guard m.amount != nil else {
                 throw BitcoinError(.invalidPSBT, "PSBTv2 output \(index) without PSBT_OUT_AMOUNT")
@@ -594,12 +596,17 @@ extension PSBT {
         return w.bytes
     }
 
+    /// Unknown pairs in Bitcoin Core's order: proprietary pairs first, then the others, each by key.
+    static func canonicalUnknown(_ unknown: [Pair]) -> [Pair] {
+        let proprietary = unknown.filter { $0.key.first == 0xfc }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let others = unknown.filter { $0.key.first != 0xfc }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        return proprietary + others
+    }
+
     /// Writes a map in Bitcoin Core's canonical order: known fields by type (keyed fields sorted as
     /// Core's maps sort them), then proprietary pairs, then other unknown pairs, each sorted by key.
     private static func writeMap(_ known: [Pair], _ unknown: [Pair], to w: inout ByteWriter) {
-        let proprietary = unknown.filter { $0.key.first == 0xfc }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-        let others = unknown.filter { $0.key.first != 0xfc }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-        for p in known + proprietary + others {
+        for p in known + canonicalUnknown(unknown) {
             w.writeVarBytes(p.key)
             w.writeVarBytes(p.value)
         }
