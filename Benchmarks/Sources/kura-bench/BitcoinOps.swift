@@ -13,7 +13,9 @@ enum BitcoinBench {
         let purpose = kind == "tr" ? "86h/1h/0h" : "84h/1h/0h"
         let path = try! DerivationPath(parsing: purpose)
         let xpub = try! master.derive(path).extendedPublicKey.serialized(version: .tpub)
-        return try! Descriptor("\(kind == "tr" ? "tr" : "wpkh")([\(master.fingerprint)/\(path.originForm)]\(xpub)/<0;1>/*)", network: .regtest)
+        return try! Descriptor(
+            "\(kind == "tr" ? "tr" : "wpkh")([\(master.fingerprint)/\(path.originForm)]\(xpub)/<0;1>/*)",
+            network: .regtest)
     }
 
     /// A 100-input PSBT spending the wallet's receive addresses 0…99, each funded by its own
@@ -22,13 +24,23 @@ enum BitcoinBench {
         let d = descriptor(kind)
         var coins = [SpendableOutput]()
         for i in 0..<inputs {
-            let out = TxOut(value: try! Amount(sats: 100_000 + Int64(i)), scriptPubKey: try! d.scriptPubKey(index: UInt32(i)))
+            let out = TxOut(
+                value: try! Amount(sats: 100_000 + Int64(i)), scriptPubKey: try! d.scriptPubKey(index: UInt32(i)))
             let funding = Transaction(
-                version: 2, inputs: [TxIn(previousOutput: OutPoint(txid: try! Txid(bytes: Hash.sha256([UInt8(i)])), vout: 0))], outputs: [out])
-            coins.append(try! SpendableOutput(outPoint: OutPoint(txid: funding.computeTxid(), vout: 0), output: out, branch: 0, index: UInt32(i), previousTransaction: funding))
+                version: 2,
+                inputs: [TxIn(previousOutput: OutPoint(txid: try! Txid(bytes: Hash.sha256([UInt8(i)])), vout: 0))],
+                outputs: [out])
+            coins.append(
+                try! SpendableOutput(
+                    outPoint: OutPoint(txid: funding.computeTxid(), vout: 0), output: out, branch: 0, index: UInt32(i),
+                    previousTransaction: funding))
         }
-        let pay = TxOut(value: try! Amount(sats: 5_000_000), scriptPubKey: .p2wpkh(try! PrivateKey(bytes: [UInt8](repeating: 2, count: 32)).publicKey))
-        return try! PSBTBuilder.build(descriptor: d, inputs: coins, payments: [pay], change: .init(index: 0, amount: try! Amount(sats: 4_000_000)))
+        let pay = TxOut(
+            value: try! Amount(sats: 5_000_000),
+            scriptPubKey: .p2wpkh(try! PrivateKey(bytes: [UInt8](repeating: 2, count: 32)).publicKey))
+        return try! PSBTBuilder.build(
+            descriptor: d, inputs: coins, payments: [pay], change: .init(index: 0, amount: try! Amount(sats: 4_000_000))
+        )
     }
 
     static let wpkhPSBT = psbt("wpkh")

@@ -26,7 +26,8 @@ let op = args[1]
 // private key 0x01…01, 32-byte messages derived from the loop index.
 let accountXpub = try ExtendedPublicKey(
     parsing:
-        "xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V")
+        "xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V"
+)
 let chain = try accountXpub.derive(.normal(0))
 let key = try PrivateKey(bytes: [UInt8](repeating: 1, count: 32))
 let keypair = try Keypair(key)
