@@ -20,6 +20,7 @@ let package = Package(
             dependencies: [
                 .product(name: "WalletCrypto", package: "main"),
                 .product(name: "Bitcoin", package: "main"),
+                .product(name: "Ethereum", package: "main"),
             ],
             path: "Sources/kura-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]
