@@ -97,6 +97,38 @@ struct TransactionView: Encodable {
     let maximumCost: String?
     let call: Call?
 
+    private enum CodingKeys: String, CodingKey {
+        case type, typeName, chainId, nonce, gasPrice, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to, value, data
+        case accessList, v, yParity, r, s, sender, hash, signingHash, maximumCost, call
+    }
+
+    /// Fields every transaction has are always present (`null` when empty: no chain id, contract
+    /// creation, no known call); fields of other types (`gasPrice`, `maxFeePerGas`, `v`) are omitted.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(typeName, forKey: .typeName)
+        try c.encode(chainId, forKey: .chainId)
+        try c.encode(nonce, forKey: .nonce)
+        try c.encodeIfPresent(gasPrice, forKey: .gasPrice)
+        try c.encodeIfPresent(maxPriorityFeePerGas, forKey: .maxPriorityFeePerGas)
+        try c.encodeIfPresent(maxFeePerGas, forKey: .maxFeePerGas)
+        try c.encode(gasLimit, forKey: .gasLimit)
+        try c.encode(to, forKey: .to)
+        try c.encode(value, forKey: .value)
+        try c.encode(data, forKey: .data)
+        try c.encode(accessList, forKey: .accessList)
+        try c.encodeIfPresent(v, forKey: .v)
+        try c.encode(yParity, forKey: .yParity)
+        try c.encode(r, forKey: .r)
+        try c.encode(s, forKey: .s)
+        try c.encode(sender, forKey: .sender)
+        try c.encode(hash, forKey: .hash)
+        try c.encode(signingHash, forKey: .signingHash)
+        try c.encode(maximumCost, forKey: .maximumCost)
+        try c.encode(call, forKey: .call)
+    }
+
     init(hex: String) throws(EthereumError) {
         var text = Substring(hex).drop { $0.isWhitespace }
         while text.last?.isWhitespace == true { text.removeLast() }
