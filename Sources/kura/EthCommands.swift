@@ -34,16 +34,34 @@ struct EthDecode: ParsableCommand {
     /// Exit status for a transaction that does not parse (sysexits EX_DATAERR).
     static let malformed: Int32 = 65
 
-    @Argument(help: "The signed transaction as hex (with or without 0x).")
+    @Argument(help: "The signed transaction as hex (with or without 0x), or - to read it from standard input.")
     var rawTransaction: String
 
     @Flag(help: "Machine-readable JSON output (quantities as decimal strings).")
     var json = false
 
+    /// Reads standard input up to the hex length of the largest transaction (and a little
+    /// whitespace); anything longer is refused before it is all read.
+    static func readStandardInput() throws(EthereumError) -> String {
+        let limit = 2 * SignedTransaction.maxSize + 4096
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while bytes.count <= limit {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+            if n < 0 { throw EthereumError(.truncated, "could not read standard input") }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        guard bytes.count <= limit else {
+            throw EthereumError(.resourceLimit, "standard input exceeds \(limit) bytes")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     func run() throws {
         let view: TransactionView
         do throws(EthereumError) {
-            view = try TransactionView(hex: rawTransaction)
+            view = try TransactionView(hex: rawTransaction == "-" ? Self.readStandardInput() : rawTransaction)
         } catch {
             var text = "kura: error: \(error.code.name): \(error.reason)\n"
             _ = text.withUTF8 { Glibc.write(2, $0.baseAddress, $0.count) }
@@ -137,7 +155,9 @@ struct TransactionView: Encodable {
         do throws(WalletCryptoError) {
             bytes = try Hex.decode(String(text), maxBytes: SignedTransaction.maxSize)
         } catch {
-            throw EthereumError(error.code == .invalidLength ? .resourceLimit : .invalidField, error.reason)
+            // Not hex, or longer than a transaction can be: keep the key layer's code name.
+            throw EthereumError(
+                error.code == .invalidLength ? .resourceLimit : EthereumError.Code(error.code.name), error.reason)
         }
         let tx = try SignedTransaction(bytes: bytes)
         sender = try tx.recoverSender().checksummed
