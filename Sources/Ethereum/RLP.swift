@@ -66,6 +66,20 @@ public enum RLP {
         writer.write(lengthBytes)
     }
 
+    /// Appends an integer as its minimal big-endian string (empty for zero).
+    static func writeInteger(_ value: UInt256, to writer: inout ByteWriter) {
+        writeString(value.minimalBigEndianBytes, to: &writer)
+    }
+
+    /// Appends a list whose items `body` writes, without building an ``Item`` tree (the hot
+    /// path of transaction signing).
+    static func writeList(to writer: inout ByteWriter, _ body: (inout ByteWriter) -> Void) {
+        var payload = ByteWriter(capacity: 512)
+        body(&payload)
+        writeHeader(length: payload.bytes.count, list: true, to: &writer)
+        writer.write(payload.bytes)
+    }
+
     /// Appends a byte string.
     static func writeString<C: Collection>(_ bytes: C, to writer: inout ByteWriter) where C.Element == UInt8 {
         if bytes.count == 1, let only = bytes.first, only < 0x80 {
