@@ -20,6 +20,7 @@ let package = Package(
             dependencies: [
                 .product(name: "WalletCrypto", package: "Kura"),
                 .product(name: "Bitcoin", package: "Kura"),
+                .product(name: "Ethereum", package: "Kura"),
             ],
             path: "Sources/kura-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]

@@ -58,13 +58,21 @@ public struct EIP1559Transaction: Sendable, Hashable {
         try value.adding(gasLimit.cost(at: maxFeePerGas))
     }
 
-    /// The nine unsigned fields, in EIP-1559 order.
-    var rlpFields: [RLP.Item] {
-        [
-            .integer(chainID.value), .integer(nonce.value), .integer(maxPriorityFeePerGas.amount),
-            .integer(maxFeePerGas.amount), .integer(gasLimit.units), TransactionCodec.destinationItem(to),
-            .integer(value.amount), .bytes(data), accessList.rlp,
-        ]
+    /// Appends the nine unsigned fields, in EIP-1559 order, as RLP list items.
+    func writeFields(to w: inout ByteWriter) {
+        RLP.writeInteger(UInt256(chainID.value), to: &w)
+        RLP.writeInteger(UInt256(nonce.value), to: &w)
+        RLP.writeInteger(maxPriorityFeePerGas.amount, to: &w)
+        RLP.writeInteger(maxFeePerGas.amount, to: &w)
+        RLP.writeInteger(gasLimit.units, to: &w)
+        RLP.writeString(to?.bytes ?? [], to: &w)
+        RLP.writeInteger(value.amount, to: &w)
+        RLP.writeString(data, to: &w)
+        if accessList.isEmpty {
+            w.writeUInt8(0xc0)  // the empty list, without building one
+        } else {
+            accessList.rlp.write(to: &w)
+        }
     }
 
     /// Decodes the nine unsigned fields.
@@ -98,7 +106,8 @@ public struct EIP1559Transaction: Sendable, Hashable {
 
     /// Writes the unsigned serialisation (the signing payload).
     public func write(to writer: inout ByteWriter) {
-        TransactionCodec.typed(Self.type.rawValue, rlpFields, to: &writer)
+        writer.writeUInt8(Self.type.rawValue)
+        RLP.writeList(to: &writer) { writeFields(to: &$0) }
     }
 
     /// The unsigned serialisation `0x02 ‖ rlp([9 fields])`.
@@ -153,8 +162,13 @@ public struct SignedEIP1559Transaction: Sendable, Hashable {
 
     /// Writes the signed serialisation.
     public func write(to writer: inout ByteWriter) {
-        TransactionCodec.typed(
-            EIP1559Transaction.type.rawValue, transaction.rlpFields + signature.rlpFields, to: &writer)
+        writer.writeUInt8(EIP1559Transaction.type.rawValue)
+        RLP.writeList(to: &writer) { payload in
+            transaction.writeFields(to: &payload)
+            RLP.writeInteger(UInt256(UInt64(signature.yParity)), to: &payload)
+            RLP.writeInteger(signature.r, to: &payload)
+            RLP.writeInteger(signature.s, to: &payload)
+        }
     }
 
     /// The signed serialisation, as broadcast (`eth_sendRawTransaction`).

@@ -66,6 +66,20 @@ public enum RLP {
         writer.write(lengthBytes)
     }
 
+    /// Appends an integer as its minimal big-endian string (empty for zero).
+    static func writeInteger(_ value: UInt256, to writer: inout ByteWriter) {
+        writeString(value.minimalBigEndianBytes, to: &writer)
+    }
+
+    /// Appends a list whose items `body` writes, without building an ``Item`` tree (the hot
+    /// path of transaction signing).
+    static func writeList(to writer: inout ByteWriter, _ body: (inout ByteWriter) -> Void) {
+        var payload = ByteWriter(capacity: 512)
+        body(&payload)
+        writeHeader(length: payload.bytes.count, list: true, to: &writer)
+        writer.write(payload.bytes)
+    }
+
     /// Appends a byte string.
     static func writeString<C: Collection>(_ bytes: C, to writer: inout ByteWriter) where C.Element == UInt8 {
         if bytes.count == 1, let only = bytes.first, only < 0x80 {
@@ -100,12 +114,9 @@ extension RLP.Item {
     /// The canonical encoding.
     public var encoded: [UInt8] { RLP.encode(self) }
 
-    /// Reads one item from `reader`, leaving the reader after it.
+    /// Reads one item from `reader`, leaving the reader after it. Bytes after the item stay
+    /// unread; the item itself (header included) may not exceed `limits.maxBytes`.
     public init(reading reader: inout ByteReader, limits: RLP.Limits = .standard) throws(EthereumError) {
-        guard reader.remaining <= limits.maxBytes else {
-            throw EthereumError(
-                .resourceLimit, "input of \(reader.remaining) bytes exceeds the limit of \(limits.maxBytes)")
-        }
         var decoder = RLPDecoder(bytes: reader.bytes, position: reader.offset, limits: limits)
         self = try decoder.item(end: reader.bytes.count, depth: 0)
         do throws(WalletCryptoError) {
@@ -180,8 +191,8 @@ private struct RLPDecoder {
         }
         var length = 0
         for i in 0..<count {
-            // Any length above the input size is rejected below; stop before Int could overflow.
-            guard length <= limits.maxBytes else {
+            // A length that would overflow Int is far beyond any input: stop before it does.
+            guard length <= Int.max >> 8 else {
                 throw EthereumError(.truncated, "RLP length at offset \(position) exceeds the input")
             }
             length = length << 8 | Int(bytes[position + i])
@@ -225,6 +236,11 @@ private struct RLPDecoder {
                 .truncated,
                 "RLP \(isList ? "list" : "string") at offset \(start) declares \(length) bytes, \(end - position) remain"
             )
+        }
+        if depth == 0 && position - start + length > limits.maxBytes {
+            throw EthereumError(
+                .resourceLimit,
+                "RLP item of \(position - start + length) bytes exceeds the limit of \(limits.maxBytes)")
         }
         let payloadEnd = position + length
         if !isList {

@@ -34,16 +34,34 @@ struct EthDecode: ParsableCommand {
     /// Exit status for a transaction that does not parse (sysexits EX_DATAERR).
     static let malformed: Int32 = 65
 
-    @Argument(help: "The signed transaction as hex (with or without 0x).")
+    @Argument(help: "The signed transaction as hex (with or without 0x), or - to read it from standard input.")
     var rawTransaction: String
 
     @Flag(help: "Machine-readable JSON output (quantities as decimal strings).")
     var json = false
 
+    /// Reads standard input up to the hex length of the largest transaction (and a little
+    /// whitespace); anything longer is refused before it is all read.
+    static func readStandardInput() throws(EthereumError) -> String {
+        let limit = 2 * SignedTransaction.maxSize + 4096
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while bytes.count <= limit {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+            if n < 0 { throw EthereumError(.truncated, "could not read standard input") }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        guard bytes.count <= limit else {
+            throw EthereumError(.resourceLimit, "standard input exceeds \(limit) bytes")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     func run() throws {
         let view: TransactionView
         do throws(EthereumError) {
-            view = try TransactionView(hex: rawTransaction)
+            view = try TransactionView(hex: rawTransaction == "-" ? Self.readStandardInput() : rawTransaction)
         } catch {
             var text = "kura: error: \(error.code.name): \(error.reason)\n"
             _ = text.withUTF8 { Glibc.write(2, $0.baseAddress, $0.count) }
@@ -97,6 +115,38 @@ struct TransactionView: Encodable {
     let maximumCost: String?
     let call: Call?
 
+    private enum CodingKeys: String, CodingKey {
+        case type, typeName, chainId, nonce, gasPrice, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to, value, data
+        case accessList, v, yParity, r, s, sender, hash, signingHash, maximumCost, call
+    }
+
+    /// Fields every transaction has are always present (`null` when empty: no chain id, contract
+    /// creation, no known call); fields of other types (`gasPrice`, `maxFeePerGas`, `v`) are omitted.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(typeName, forKey: .typeName)
+        try c.encode(chainId, forKey: .chainId)
+        try c.encode(nonce, forKey: .nonce)
+        try c.encodeIfPresent(gasPrice, forKey: .gasPrice)
+        try c.encodeIfPresent(maxPriorityFeePerGas, forKey: .maxPriorityFeePerGas)
+        try c.encodeIfPresent(maxFeePerGas, forKey: .maxFeePerGas)
+        try c.encode(gasLimit, forKey: .gasLimit)
+        try c.encode(to, forKey: .to)
+        try c.encode(value, forKey: .value)
+        try c.encode(data, forKey: .data)
+        try c.encode(accessList, forKey: .accessList)
+        try c.encodeIfPresent(v, forKey: .v)
+        try c.encode(yParity, forKey: .yParity)
+        try c.encode(r, forKey: .r)
+        try c.encode(s, forKey: .s)
+        try c.encode(sender, forKey: .sender)
+        try c.encode(hash, forKey: .hash)
+        try c.encode(signingHash, forKey: .signingHash)
+        try c.encode(maximumCost, forKey: .maximumCost)
+        try c.encode(call, forKey: .call)
+    }
+
     init(hex: String) throws(EthereumError) {
         var text = Substring(hex).drop { $0.isWhitespace }
         while text.last?.isWhitespace == true { text.removeLast() }
@@ -105,7 +155,9 @@ struct TransactionView: Encodable {
         do throws(WalletCryptoError) {
             bytes = try Hex.decode(String(text), maxBytes: SignedTransaction.maxSize)
         } catch {
-            throw EthereumError(error.code == .invalidLength ? .resourceLimit : .invalidField, error.reason)
+            // Not hex, or longer than a transaction can be: keep the key layer's code name.
+            throw EthereumError(
+                error.code == .invalidLength ? .resourceLimit : EthereumError.Code(error.code.name), error.reason)
         }
         let tx = try SignedTransaction(bytes: bytes)
         sender = try tx.recoverSender().checksummed

@@ -143,5 +143,10 @@ struct RLPTests {
         var writer = ByteWriter()
         RLP.Item.list([.bytes([1, 2]), .list([])]).write(to: &writer)
         #expect(writer.bytes == [0xc4, 0x82, 0x01, 0x02, 0xc0])
+        // The size limit applies to the item, not to what follows it in the reader.
+        var long = ByteReader([0x82, 0x01, 0x02] + [UInt8](repeating: 0xc0, count: 100))
+        #expect(
+            try RLP.Item(reading: &long, limits: RLP.Limits(maxBytes: 8, maxDepth: 2, maxItems: 8)) == .bytes([1, 2]))
+        #expect(long.remaining == 100)
     }
 }

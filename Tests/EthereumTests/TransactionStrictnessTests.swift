@@ -69,6 +69,14 @@ struct TransactionStrictnessTests {
         #expect(try SignedTransaction(bytes: fits.serialized) == .eip1559(fits))
     }
 
+    @Test func transactionsReadFromALongerStream() throws {
+        let tail = [UInt8](repeating: 0xc0, count: SignedTransaction.maxSize + 10)
+        var reader = ByteReader(Self.signedBytes + Self.signedBytes + tail)
+        #expect(try SignedTransaction(reading: &reader).serialized == Self.signedBytes)
+        #expect(try SignedTransaction(reading: &reader).serialized == Self.signedBytes)
+        #expect(reader.remaining == tail.count)
+    }
+
     @Test func fieldCountIsExact() throws {
         expectError(.wrongFieldCount) {
             try SignedTransaction(bytes: Self.mutate(Self.signedBytes) { $0.removeLast() })

@@ -95,6 +95,7 @@ def test_decode_matches_the_oracles_on_random_transactions():
         proc = decode(raw)
         assert proc.returncode == 0, (kind, raw.hex(), proc.stderr)
         ours = json.loads(proc.stdout)
+        assert {"chainId", "to", "call", "maximumCost"} <= ours.keys()  # present, null when empty
         want = oracle_view(raw)
         for field, value in want.items():
             assert ours.get(field) == value, (kind, field, ours.get(field), value, raw.hex())
@@ -160,4 +161,31 @@ def test_recognised_types_are_refused_by_name():
     proc = decode(b"")
     assert proc.returncode == 65 and b"truncated" in proc.stderr
     proc = run("kura", "eth", "decode", "0xzz")
-    assert proc.returncode == 65 and b"kura: error: " in proc.stderr
+    assert proc.returncode == 65 and b"kura: error: invalid_hex: " in proc.stderr
+    # Large input through standard input: the largest size parses, one byte more is refused.
+    big = bytes(Account.sign_transaction(
+        {"type": 2, "chainId": 1, "nonce": 0, "maxFeePerGas": 1, "maxPriorityFeePerGas": 1, "gas": 10**7,
+         "to": random_address(random.Random(5)), "value": 0, "data": b"\x01" * 130_900}, b"\x01" * 32).raw_transaction)
+    assert 130_900 < len(big) <= 128 * 1024
+    proc = run("kura", "eth", "decode", "--json", "-", input=big.hex().encode())
+    assert proc.returncode == 0 and json.loads(proc.stdout)["hash"] == "0x" + keccak(big).hex()
+    proc = run("kura", "eth", "decode", "-", input=b"00" * (128 * 1024 + 1))
+    assert proc.returncode == 65 and b"kura: error: resource_limit: " in proc.stderr
+    proc = run("kura", "eth", "decode", "-", input=b"0" * (10 << 20))
+    assert proc.returncode == 65 and b"kura: error: resource_limit: " in proc.stderr
+
+
+def test_readable_output_shows_what_the_json_says():
+    rng = random.Random(0x7E47)
+    for kind in ["legacy", "eip155", "eip2930", "eip1559"]:
+        raw, sender = random_signed(rng, kind)
+        text = run("kura", "eth", "decode", raw.hex(), check=True).stdout.decode()
+        view = json.loads(decode(raw).stdout)
+        lines = dict(line.split(":", 1) for line in text.splitlines())
+        lines = {k.strip(): v.strip() for k, v in lines.items()}
+        assert lines["sender"] == sender
+        assert lines["hash"] == "0x" + keccak(raw).hex()
+        assert lines["nonce"] == view["nonce"]
+        assert lines["value"].startswith(view["value"] + " wei (")
+        assert lines["to"] == (view["to"] or "none (contract creation)")
+        assert lines["chain id"] == (view["chainId"] or "none (no EIP-155 replay protection)")

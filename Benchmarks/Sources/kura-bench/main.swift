@@ -2,6 +2,7 @@
 // {"op": ..., "iterations": ..., "seconds": ..., "ops_per_second": ...}. Driven by compare.py,
 // which interleaves it with the same operations in BDK, embit and coincurve.
 import Bitcoin
+import Ethereum
 import Foundation
 import WalletCrypto
 
@@ -32,7 +33,19 @@ let chain = try accountXpub.derive(.normal(0))
 let key = try PrivateKey(bytes: [UInt8](repeating: 1, count: 32))
 let keypair = try Keypair(key)
 let aux = [UInt8](repeating: 2, count: 32)
-var messages = (0..<256).map { Hash.sha256([UInt8($0)]) }
+let messages = (0..<256).map { Hash.sha256([UInt8($0)]) }
+
+// Ethereum (shared with eth_compare.py): an EIP-1559 ERC-20 transfer on chain 1 whose nonce is the
+// loop index, signed with the same private key 0x01…01.
+let ethRecipient = try EthereumAddress(parsing: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
+let ethToken = try EthereumAddress(parsing: "0xdAC17F958D2ee523a2206206994597C13D831ec7")
+func ethTransaction(_ i: Int) throws -> EIP1559Transaction {
+    try EIP1559Transaction(
+        chainID: .mainnet, nonce: Nonce(UInt64(i)), maxPriorityFeePerGas: WeiPerGas(UInt256(1_000_000_000)),
+        maxFeePerGas: WeiPerGas(UInt256(30_000_000_000)), gasLimit: Gas(65_000), to: ethToken, value: .zero,
+        data: ERC20.Transfer(to: ethRecipient, amount: TokenAmount(UInt256(UInt64(1_000_000 + i)))).calldata)
+}
+let ethSigned = op == "eth-recover" ? try (0..<256).map { try ethTransaction($0).sign(with: key).serialized } : []
 
 func body(_ i: Int) throws {
     switch op {
@@ -48,6 +61,12 @@ func body(_ i: Int) throws {
         blackHole(try key.signSchnorr(message: messages[i & 255], auxRand: aux).bytes)
     case "schnorr-sign-keypair":
         blackHole(try keypair.signSchnorr(message: messages[i & 255], auxRand: aux).bytes)
+    case "eth-sign":
+        // Build, RLP-encode, Keccak-256 and sign (RFC 6979, low-S) an EIP-1559 transaction.
+        blackHole(try ethTransaction(i).sign(with: key).serialized)
+    case "eth-recover":
+        // Strictly parse a signed EIP-1559 transaction and recover its sender's address.
+        blackHole(try SignedTransaction(bytes: ethSigned[i & 255]).recoverSender())
     case "hmac-sha512":
         blackHole(Hash.hmacSHA512(key: messages[0], messages[i & 255] + [0]))
     default:
