@@ -44,7 +44,8 @@ build-tests: deps
 	swift build $(SWIFT_FLAGS) --build-tests -Xswiftc -warnings-as-errors
 
 format-check:
-	swift format lint --strict --recursive --parallel Package.swift Sources Tests
+	swift format lint --strict --recursive --parallel Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources \
+	  Benchmarks/Benchmarks Fuzz/Package.swift Fuzz/Sources
 
 unit-test: build-tests
 	swift test $(SWIFT_FLAGS) --skip-build

@@ -7,7 +7,8 @@ let benchmarks: @Sendable () -> Void = {
 
     let account = try! ExtendedPublicKey(
         parsing:
-            "xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V")
+            "xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V"
+    )
     let chain = try! account.derive(.normal(0))
     let key = try! PrivateKey(bytes: [UInt8](repeating: 1, count: 32))
     let digest = Hash.sha256([1, 2, 3])
