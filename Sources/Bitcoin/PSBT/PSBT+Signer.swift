@@ -87,9 +87,37 @@ extension PSBT {
     public mutating func signInput(_ index: Int, with key: PrivateKey, options: SigningOptions = SigningOptions())
         throws(BitcoinError)
     {
+        var context = try SigningContext(self)
+        try signInput(index, with: key, options: options, context: &context)
+    }
+
+    /// Per-transaction state shared by every input's signature: the unsigned transaction and the
+    /// signature-hash midstates, computed once (so signing n inputs is O(n)).
+    struct SigningContext {
+        let tx: Transaction
+        let legacyAndV0: SighashCache
+        var taproot: SighashCache?
+
+        init(_ psbt: PSBT) throws(BitcoinError) {
+            tx = try psbt.unsignedTx()
+            legacyAndV0 = try SighashCache(transaction: tx, prevouts: nil)
+        }
+
+        mutating func taprootCache(_ psbt: PSBT) throws(BitcoinError) -> SighashCache {
+            if let taproot { return taproot }
+            var prevouts = [TxOut]()
+            for i in psbt.inputs.indices { prevouts.append(try psbt.spentOutput(i)) }
+            let cache = try SighashCache(transaction: tx, prevouts: prevouts)
+            taproot = cache
+            return cache
+        }
+    }
+
+    mutating func signInput(_ index: Int, with key: PrivateKey, options: SigningOptions, context: inout SigningContext)
+        throws(BitcoinError)
+    {
         guard index < inputs.count else { throw BitcoinError(.cannotSign, "input \(index) does not exist") }
         let (kind, utxo) = try spendKind(index, options: options)
-        let tx = try unsignedTx()
         let m = inputs[index]
         let pub = key.publicKey
         switch kind {
@@ -113,9 +141,7 @@ extension PSBT {
                 throw BitcoinError(
                     .cannotSign, "input \(index): key tweaked with the merkle root does not give the output key")
             }
-            var prevouts = [TxOut]()
-            for i in inputs.indices { prevouts.append(try spentOutput(i)) }
-            let cache = try SighashCache(transaction: tx, prevouts: prevouts)
+            let cache = try context.taprootCache(self)
             let digest = try cache.taproot(inputIndex: index, hashType: SighashType(rawValue: type))
             do {
                 let sig = try tweaked.signSchnorr(message: digest)
@@ -137,8 +163,7 @@ extension PSBT {
                     throw BitcoinError(.cannotSign, "input \(index): key is not in the witness script")
                 }
             }
-            let cache = try SighashCache(transaction: tx, prevouts: nil)
-            let digest = try cache.segwitV0(
+            let digest = try context.legacyAndV0.segwitV0(
                 inputIndex: index, scriptCode: scriptCode, amount: utxo.value, hashType: SighashType(rawValue: type))
             try addECDSA(index, key: key, digest: digest, type: type, options: options)
         case .legacy(let scriptCode):
@@ -147,8 +172,7 @@ extension PSBT {
                 throw BitcoinError(
                     .invalidSighashType, "input \(index): sighash \(SighashType(rawValue: type)) is not allowed")
             }
-            let cache = try SighashCache(transaction: tx, prevouts: nil)
-            let digest = cache.legacy(inputIndex: index, scriptCode: scriptCode, hashType: type)
+            let digest = context.legacyAndV0.legacy(inputIndex: index, scriptCode: scriptCode, hashType: type)
             try addECDSA(index, key: key, digest: digest, type: type, options: options)
         }
     }
@@ -174,6 +198,7 @@ extension PSBT {
         let fp = master.fingerprint
         var signed = [Int]()
         var parents = [[UInt32]: ExtendedPrivateKey]()
+        var context = try SigningContext(self)
         for i in inputs.indices {
             var keys = [PrivateKey]()
             for (pub, origin) in inputs[i].bip32Derivations where origin.fingerprint == fp {
@@ -192,7 +217,7 @@ extension PSBT {
                 }
                 keys.append(derived)
             }
-            for k in keys { try signInput(i, with: k, options: options) }
+            for k in keys { try signInput(i, with: k, options: options, context: &context) }
             if !keys.isEmpty { signed.append(i) }
         }
         return signed
