@@ -10,6 +10,7 @@ release build) against eth-account, with coincurve's raw recoverable ECDSA as th
 - eth-recover: strictly parse the signed transaction and recover the sender's address.
   eth-account: Account.recover_transaction. Floor: coincurve PublicKey.from_signature_and_message
   on a precomputed digest and signature (no parsing, no Keccak, no address).
+- Also shown: Kura's key layer alone on the floor's inputs (eth-sign-raw, eth-recover-raw).
 
 Prints the median ops/s over ROUNDS interleaved rounds and the ratios; the target is Kura ≥ 0.8×
 the floor for both operations.
@@ -87,6 +88,9 @@ def main():
     if not args.bench.exists():
         sys.exit(f"{args.bench} missing: swift build -c release --package-path Benchmarks --product kura-bench")
     sizes = {"eth-sign": 20000, "eth-recover": 20000}
+    # Kura's key layer alone on the same kind of input, to show how much of any gap to the floor is
+    # the libsecp256k1 build (Debian's 0.2.0 here, coincurve bundles its own) rather than RLP/Keccak.
+    raw_ops = {"eth-sign": "eth-sign-raw", "eth-recover": "eth-recover-raw"}
     slow = {"eth-account": 0.1}  # eth-account is ~10× slower; fewer iterations keep the rounds short
     impls = python_impls()
     results = {}
@@ -94,6 +98,8 @@ def main():
         for op, n in sizes.items():
             n = max(100, int(n * args.scale))
             results.setdefault((op, "Kura"), []).append(kura(args.bench, op, n))
+            results.setdefault((op, "Kura key layer only (no RLP, no Keccak)"), []).append(
+                kura(args.bench, raw_ops[op], n))
             for (iop, name), fn in impls.items():
                 if iop == op:
                     results.setdefault((op, name), []).append(timed(fn, max(100, int(n * slow.get(name, 1.0)))))
