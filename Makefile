@@ -37,8 +37,8 @@ $(VENV)/.installed: requirements.txt | deps
 	touch $@
 
 build: deps
-	swift build $(SWIFT_FLAGS) --product kura --product kura-signer 2>&1 | grep -v "^\[" || true
-	@test -x $(BIN)/kura && test -x $(BIN)/kura-signer
+	swift build $(SWIFT_FLAGS) 2>&1 | grep -v "^\[" || true
+	@test -x $(BIN)/kura && test -x $(BIN)/kura-signer && test -x $(BIN)/kura-devtool
 
 build-tests: deps
 	swift build $(SWIFT_FLAGS) --build-tests -Xswiftc -warnings-as-errors
