@@ -48,6 +48,66 @@ enum BitcoinBench {
     static let wpkhBase64 = wpkhPSBT.base64
     static let addressDescriptor = descriptor("wpkh").singlePathDescriptors()[0]
 
+    /// A 100,000-coin wallet (values 1,000…10,000,000 sat, seeded) and selection parameters.
+    static let bigPool: [CoinSelection.Candidate] = {
+        var rng = SplitMix64(state: 7)
+        return (0..<100_000).map { i in
+            CoinSelection.Candidate(
+                outPoint: OutPoint(
+                    txid: try! Txid(bytes: Hash.sha256(withUnsafeBytes(of: UInt32(i)) { Array($0) })), vout: 0),
+                value: try! Amount(sats: Int64.random(in: 1_000...10_000_000, using: &rng)),
+                inputWeight: InputWeight.p2wpkh)
+        }
+    }()
+
+    static func selectionParameters(target: Int64, rate: UInt64) -> CoinSelection.Parameters {
+        let p2wpkh = Script([0, 20] + [UInt8](repeating: 0, count: 20))
+        return CoinSelection.Parameters(
+            target: try! Amount(sats: target), feeRate: FeeRate(satsPerKvB: rate),
+            longTermFeeRate: FeeRate(satsPerKvB: 5_000),
+            baseWeight: InputWeight.overhead(inputs: 3, outputs: 2, segwit: true) + InputWeight.output(p2wpkh),
+            changeOutputWeight: InputWeight.output(p2wpkh), changeSpendWeight: InputWeight.p2wpkh,
+            minimumChange: try! Amount(sats: 5_000))
+    }
+
+    /// Waste of Kura's selection against largest-first over `count` random wallets.
+    static func wasteReport(count: Int) -> String {
+        var rng = SplitMix64(state: 99)
+        var ours: Int64 = 0
+        var naive: Int64 = 0
+        var better = 0
+        var worse = 0
+        var changeless = 0
+        var runs = 0
+        for _ in 0..<count {
+            let n = Int.random(in: 5...200, using: &rng)
+            let pool = (0..<n).map { i in
+                CoinSelection.Candidate(
+                    outPoint: OutPoint(
+                        txid: try! Txid(
+                            bytes: Hash.sha256([UInt8(truncatingIfNeeded: i), UInt8(truncatingIfNeeded: i >> 8)])),
+                        vout: 0),
+                    value: try! Amount(sats: Int64.random(in: 5_000...2_000_000, using: &rng)),
+                    inputWeight: InputWeight.p2wpkh)
+            }
+            let total = pool.reduce(Int64(0)) { $0 + $1.value.sats }
+            let p = selectionParameters(
+                target: Int64.random(in: 10_000...(total / 2), using: &rng),
+                rate: UInt64.random(in: 1_000...50_000, using: &rng))
+            guard let lf = try? CoinSelection.largestFirst(pool, p),
+                let r = try? CoinSelection.select(pool, p, rng: &rng)
+            else { continue }
+            runs += 1
+            ours += r.waste
+            naive += lf.waste
+            if r.waste < lf.waste { better += 1 }
+            if r.waste > lf.waste { worse += 1 }
+            if r.change == nil { changeless += 1 }
+        }
+        return
+            "{\"wallets\": \(runs), \"kura_total_waste\": \(ours), \"largest_first_total_waste\": \(naive), \"kura_better\": \(better), \"kura_worse\": \(worse), \"changeless\": \(changeless)}"
+    }
+
     /// Runs one iteration of `op`; returns false if `op` is not a Bitcoin operation.
     static func run(_ op: String, _ i: Int) throws -> Bool {
         switch op {
@@ -59,6 +119,11 @@ enum BitcoinBench {
             blackHole(try p.sign(with: master))
         case "btc-psbt-decode-100":
             blackHole(try PSBT(base64: wpkhBase64))
+        case "btc-coin-select-100k":
+            var rng = SplitMix64(state: UInt64(i))
+            blackHole(
+                try CoinSelection.select(
+                    bigPool, selectionParameters(target: 12_345_678 + Int64(i), rate: 10_000), rng: &rng))
         case "btc-descriptor-address":
             blackHole(try addressDescriptor.address(index: UInt32(i & 0x7fff_ffff)).text)
         default:
@@ -74,7 +139,20 @@ enum BitcoinBench {
         case "psbt-p2tr": return trPSBT.base64
         case "master-tprv": return master.serialized(version: .tprv)
         case "descriptor-p2wpkh": return addressDescriptor.body
+        case "coin-waste": return wasteReport(count: 1000)
         default: return nil
         }
+    }
+}
+
+/// SplitMix64: a seeded generator for reproducible benchmark inputs.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
