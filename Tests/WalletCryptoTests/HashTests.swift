@@ -138,3 +138,20 @@ struct HashTests {
         }
     }
 }
+
+@Suite("HMAC-SHA512 with precomputed pads")
+struct HMACMidstateTests {
+    /// BIP-0032 derivation goes through the precomputed-pad HMAC; it must equal the plain one for
+    /// any key up to a block and any message (the BIP-0032 vectors check it end to end too).
+    @Test func equalsPlainHMAC() throws {
+        var rng = SystemRandomNumberGenerator()
+        for keyLength in [0, 1, 32, 64, 127, 128] {
+            for messageLength in [0, 1, 37, 111, 112, 128, 300] {
+                let key = (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let message = (0..<messageLength).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let expected = Hash.hmacSHA512(key: key, message)
+                #expect(HMACSHA512Key(key: key).authenticationCode(message) == expected)
+            }
+        }
+    }
+}

@@ -74,6 +74,8 @@ func body(_ i: Int) throws {
     case "eth-recover-raw":
         // The key layer alone: public-key recovery from a precomputed digest and signature.
         blackHole(try ethRecoverable[i & 255].recover(digest: messages[i & 255]))
+    case "secp-tweak-add":
+        blackHole(try chain.publicKey.tweakAdd(messages[i & 255]))
     case "hmac-sha512":
         blackHole(Hash.hmacSHA512(key: messages[0], messages[i & 255] + [0]))
     default:

@@ -83,23 +83,32 @@ public enum CoinSelection {
     /// Branch-and-bound's work bound (Core `TOTAL_TRIES`).
     public static let maxTries = 100_000
 
+    /// A candidate reduced to plain numbers (no references), so that sorting and searching a
+    /// large pool moves no reference-counted storage. `index` points back into the candidates.
     struct Valued {
-        let c: Candidate
+        let index: Int
+        let value: Int64
         let effective: Int64
         let fee: Int64
         let longTermFee: Int64
     }
 
-    static func valued(_ candidates: [Candidate], _ p: Parameters) throws(BitcoinError) -> [Valued] {
+    /// The candidates with their effective values, and the candidates themselves for mapping back.
+    struct Pool {
+        let candidates: [Candidate]
+        let valued: [Valued]
+    }
+
+    static func valued(_ candidates: [Candidate], _ p: Parameters) throws(BitcoinError) -> Pool {
         var out = [Valued]()
         out.reserveCapacity(candidates.count)
-        for c in candidates {
+        for (i, c) in candidates.enumerated() {
             let fee = try p.feeRate.fee(for: c.inputWeight).sats
             let lt = try p.longTermFeeRate.fee(for: c.inputWeight).sats
             let eff = c.value.sats - fee
-            if eff > 0 { out.append(Valued(c: c, effective: eff, fee: fee, longTermFee: lt)) }
+            if eff > 0 { out.append(Valued(index: i, value: c.value.sats, effective: eff, fee: fee, longTermFee: lt)) }
         }
-        return out
+        return Pool(candidates: candidates, valued: out)
     }
 
     /// Selects inputs for `parameters`: branch-and-bound, knapsack and a single random draw (with
@@ -119,10 +128,10 @@ public enum CoinSelection {
             results.append(lf)
         }
         guard let best = results.min(by: { ($0.waste, $0.selected.count) < ($1.waste, $1.selected.count) }) else {
-            let total = pool.reduce(Int64(0)) { $0 + $1.effective }
+            let total = pool.valued.reduce(Int64(0)) { $0 + $1.effective }
             throw BitcoinError(
                 .insufficientFunds,
-                "\(pool.count) spendable coins worth \(total) sat after fees cannot pay \(parameters.target)")
+                "\(pool.valued.count) spendable coins worth \(total) sat after fees cannot pay \(parameters.target)")
         }
         return best
     }
@@ -140,10 +149,10 @@ public enum CoinSelection {
     /// `SelectCoinsBnB`): depth-first over candidates sorted by descending effective value, looking
     /// for a changeless selection with `target ≤ Σ effective ≤ target + cost of change`, minimising
     /// waste, in at most ``maxTries`` steps.
-    static func branchAndBound(_ pool: [Valued], _ p: Parameters) throws(BitcoinError) -> Result? {
+    static func branchAndBound(_ pool: Pool, _ p: Parameters) throws(BitcoinError) -> Result? {
         let (notInputFees, _, costOfChange) = try costs(p)
         let target = p.target.sats + notInputFees
-        let utxos = pool.sorted { $0.effective > $1.effective }
+        let utxos = pool.valued.sorted { $0.effective > $1.effective }
         var remaining = utxos.reduce(Int64(0)) { $0 + $1.effective }
         guard remaining >= target else { return nil }
         var selection = [Int]()  // indexes of included candidates, ascending
@@ -199,26 +208,26 @@ public enum CoinSelection {
         }
         guard let best else { return nil }
         let selected = best.map { utxos[$0] }
-        let inputs = selected.reduce(Int64(0)) { $0 + $1.c.value.sats }
+        let inputs = selected.reduce(Int64(0)) { $0 + $1.value }
         return Result(
-            selected: selected.map(\.c), fee: try Amount(sats: inputs - p.target.sats), change: nil, waste: bestWaste,
+            selected: selected.map { pool.candidates[$0.index] }, fee: try Amount(sats: inputs - p.target.sats), change: nil, waste: bestWaste,
             algorithm: .branchAndBound, tries: tries)
     }
 
     /// Single random draw (Core `SelectCoinsSRD`): shuffle, add until the selection pays the target,
     /// the fees and a change output of at least ``Parameters/minimumChange``.
-    static func singleRandomDraw<R: RandomNumberGenerator>(_ pool: [Valued], _ p: Parameters, rng: inout R)
+    static func singleRandomDraw<R: RandomNumberGenerator>(_ pool: Pool, _ p: Parameters, rng: inout R)
         throws(BitcoinError) -> Result?
     {
         let (notInputFees, changeFee, costOfChange) = try costs(p)
         let needed = p.target.sats + notInputFees + changeFee + p.minimumChange.sats
-        var order = Array(pool.indices)
+        var order = Array(pool.valued.indices)
         order.shuffle(using: &rng)
         var selected = [Valued]()
         var sum: Int64 = 0
         for i in order {
-            selected.append(pool[i])
-            sum += pool[i].effective
+            selected.append(pool.valued[i])
+            sum += pool.valued[i].effective
             if sum >= needed { break }
             if selected.count >= p.maxInputs {
                 // Drop the smallest to make room (Core evicts the lowest effective value).
@@ -228,19 +237,19 @@ public enum CoinSelection {
         }
         guard sum >= needed else { return nil }
         return try changeResult(
-            selected, p, notInputFees: notInputFees, changeFee: changeFee, costOfChange: costOfChange,
+            selected, pool, p, notInputFees: notInputFees, changeFee: changeFee, costOfChange: costOfChange,
             algorithm: .singleRandomDraw)
     }
 
     /// Knapsack (Core `KnapsackSolver`): an exact coin if one exists; otherwise the smallest coin
     /// larger than the target plus minimum change, or the best of 1000 stochastic subset-sum
     /// approximations over the smaller coins, whichever is closer. Always makes change here.
-    static func knapsack<R: RandomNumberGenerator>(_ pool: [Valued], _ p: Parameters, rng: inout R) throws(BitcoinError)
+    static func knapsack<R: RandomNumberGenerator>(_ pool: Pool, _ p: Parameters, rng: inout R) throws(BitcoinError)
         -> Result?
     {
         let (notInputFees, changeFee, costOfChange) = try costs(p)
         let target = p.target.sats + notInputFees + changeFee + p.minimumChange.sats
-        var shuffled = pool
+        var shuffled = pool.valued
         shuffled.shuffle(using: &rng)
         var lower = [Valued]()
         var totalLower: Int64 = 0
@@ -255,7 +264,7 @@ public enum CoinSelection {
         }
         func result(_ chosen: [Valued]) throws(BitcoinError) -> Result {
             try changeResult(
-                chosen, p, notInputFees: notInputFees, changeFee: changeFee, costOfChange: costOfChange,
+                chosen, pool, p, notInputFees: notInputFees, changeFee: changeFee, costOfChange: costOfChange,
                 algorithm: .knapsack)
         }
         if totalLower < target {
@@ -263,36 +272,48 @@ public enum CoinSelection {
             return try result([lowestLarger])
         }
         lower.sort { $0.effective > $1.effective }
-        var best = [Bool](repeating: true, count: lower.count)
+        // Inclusion sets are bitsets (64 coins a word), so remembering the best costs little.
+        let words = (lower.count + 63) / 64
+        var best = [UInt64](repeating: ~0, count: words)
+        var bestCount = lower.count
         var bestValue = totalLower
-        // Core runs 1000 rounds; the rounds are capped so that the work stays bounded (about ten
-        // million coin visits) for very large wallets.
-        let rounds = max(1, min(1000, 10_000_000 / max(lower.count, 1)))
+        // Core runs 1000 rounds; the rounds are capped so that the work stays bounded (about two
+        // million coin visits) for very large wallets. Coin flips come 64 at a time from one draw.
+        let rounds = max(1, min(1000, 2_000_000 / max(lower.count, 1)))
+        var included = [UInt64](repeating: 0, count: words)
         for _ in 0..<rounds where bestValue != target {
-            var included = [Bool](repeating: false, count: lower.count)
+            for w in 0..<words { included[w] = 0 }
+            var includedCount = 0
             var total: Int64 = 0
             var reached = false
             for pass in 0..<2 where !reached {
-                for i in lower.indices where !included[i] {
-                    let pick = pass == 0 ? Bool.random(using: &rng) : true
-                    guard pick else { continue }
+                var bits: UInt64 = 0
+                for i in lower.indices {
+                    let word = i >> 6
+                    let mask: UInt64 = 1 << UInt64(i & 63)
+                    if included[word] & mask != 0 { continue }
+                    if pass == 0 {
+                        if i & 63 == 0 { bits = rng.next() }
+                        guard (bits >> UInt64(i & 63)) & 1 == 1 else { continue }
+                    }
                     total += lower[i].effective
-                    included[i] = true
+                    included[word] |= mask
+                    includedCount += 1
                     if total >= target {
                         reached = true
-                        if total < bestValue
-                            || (total == bestValue && included.filter { $0 }.count < best.filter { $0 }.count)
-                        {
+                        if total < bestValue || (total == bestValue && includedCount < bestCount) {
                             bestValue = total
                             best = included
+                            bestCount = includedCount
                         }
                         total -= lower[i].effective
-                        included[i] = false
+                        included[word] &= ~mask
+                        includedCount -= 1
                     }
                 }
             }
         }
-        var chosen = zip(lower, best).filter(\.1).map(\.0)
+        var chosen = lower.indices.filter { best[$0 >> 6] & (1 << UInt64($0 & 63)) != 0 }.map { lower[$0] }
         if let lowestLarger, lowestLarger.effective <= bestValue { chosen = [lowestLarger] }
         guard chosen.count <= p.maxInputs else { return nil }
         return try result(chosen)
@@ -303,33 +324,33 @@ public enum CoinSelection {
         try largestFirst(try valued(candidates, p), p)
     }
 
-    static func largestFirst(_ unsorted: [Valued], _ p: Parameters) throws(BitcoinError) -> Result? {
-        let pool = unsorted.sorted { $0.effective > $1.effective }
+    static func largestFirst(_ pool: Pool, _ p: Parameters) throws(BitcoinError) -> Result? {
+        let sorted = pool.valued.sorted { $0.effective > $1.effective }
         let (notInputFees, changeFee, costOfChange) = try costs(p)
         let needed = p.target.sats + notInputFees + changeFee + p.minimumChange.sats
         var selected = [Valued]()
         var sum: Int64 = 0
-        for v in pool where sum < needed && selected.count < p.maxInputs {
+        for v in sorted where sum < needed && selected.count < p.maxInputs {
             selected.append(v)
             sum += v.effective
         }
         guard sum >= needed else { return nil }
         return try changeResult(
-            selected, p, notInputFees: notInputFees, changeFee: changeFee, costOfChange: costOfChange,
+            selected, pool, p, notInputFees: notInputFees, changeFee: changeFee, costOfChange: costOfChange,
             algorithm: .largestFirst)
     }
 
     static func changeResult(
-        _ selected: [Valued], _ p: Parameters, notInputFees: Int64, changeFee: Int64, costOfChange: Int64,
+        _ selected: [Valued], _ pool: Pool, _ p: Parameters, notInputFees: Int64, changeFee: Int64, costOfChange: Int64,
         algorithm: Algorithm
     ) throws(BitcoinError) -> Result {
         let effective = selected.reduce(Int64(0)) { $0 + $1.effective }
-        let inputs = selected.reduce(Int64(0)) { $0 + $1.c.value.sats }
+        let inputs = selected.reduce(Int64(0)) { $0 + $1.value }
         let inputFees = selected.reduce(Int64(0)) { $0 + $1.fee }
         let change = effective - p.target.sats - notInputFees - changeFee
         let waste = selected.reduce(Int64(0)) { $0 + $1.fee - $1.longTermFee } + costOfChange
         return try Result(
-            selected: selected.map(\.c), fee: try Amount(sats: inputFees + notInputFees + changeFee),
+            selected: selected.map { pool.candidates[$0.index] }, fee: try Amount(sats: inputFees + notInputFees + changeFee),
             change: try Amount(sats: change),
             waste: waste, algorithm: algorithm, tries: 0
         ).checked(inputs: inputs, target: p.target.sats)

@@ -36,6 +36,9 @@ public struct DescriptorKey: Sendable, Hashable, CustomStringConvertible {
     let textParts: (before: String, choices: [String], after: String)
     /// The private extended key, when given (never printed, never compared).
     let privateExtendedKey: ExtendedPrivateKey?
+    /// Per branch, the extended public key after the fixed steps (before the wildcard), derived
+    /// once when every fixed step is non-hardened, so that ranged derivation costs one step.
+    let baseKeys: [ExtendedPublicKey]?
 
     public static func == (a: DescriptorKey, b: DescriptorKey) -> Bool { a.description == b.description }
     public func hash(into h: inout Hasher) { h.combine(description) }
@@ -82,6 +85,17 @@ public struct DescriptorKey: Sendable, Hashable, CustomStringConvertible {
         self.wildcard = wildcard
         self.textParts = textParts
         self.privateExtendedKey = privateExtendedKey
+        let extended: ExtendedPublicKey?
+        switch material {
+        case .xpub(let x), .xprv(let x): extended = x
+        default: extended = nil
+        }
+        if let x = extended, !steps.contains(where: { $0.contains(where: \.isHardened) }) {
+            let branches = steps.map(\.count).max() ?? 1
+            baseKeys = try? (0..<branches).map { b in try x.derive(DerivationPath(steps.map { $0.count > 1 ? $0[b] : $0[0] })) }
+        } else {
+            baseKeys = nil
+        }
     }
 
     /// The concrete public key bytes (33, 65 or 32 bytes) at `index` on branch `branch`.
@@ -90,6 +104,14 @@ public struct DescriptorKey: Sendable, Hashable, CustomStringConvertible {
         case .publicKey(let b), .xOnly(let b): return b
         case .wif(let b): return b
         case .xpub(let x), .xprv(let x):
+            if let baseKeys, wildcard != .hardened {
+                do {
+                    let base = baseKeys[baseKeys.count > 1 ? branch : 0]
+                    return try (wildcard == .none ? base : base.derive(ChildNumber(rawValue: index & 0x7fff_ffff))).publicKey.compressed
+                } catch {
+                    throw BitcoinError(.keyError, error.description)
+                }
+            }
             var path = steps.map { $0.count > 1 ? $0[branch] : $0[0] }
             switch wildcard {
             case .none: break

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The first four bytes of HASH160 of a public key (BIP-0032 key fingerprint).
 public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
     /// The 4 bytes.
@@ -132,6 +134,26 @@ struct ExtendedKeyFields {
     }
 }
 
+/// What deriving children of one parent needs every time — the compressed key, its fingerprint
+/// and the HMAC key of the chain code — computed once, on first use, and shared by copies.
+final class ParentCache: Sendable {
+    struct Values {
+        let compressed: [UInt8]
+        let fingerprint: Fingerprint
+        let hmac: HMACSHA512Key
+    }
+    private let storage = Mutex<Values?>(nil)
+
+    func values(_ make: () -> Values) -> Values {
+        storage.withLock { cached in
+            if let cached { return cached }
+            let v = make()
+            cached = v
+            return v
+        }
+    }
+}
+
 /// A BIP-0032 extended public key: a public key and chain code, from which non-hardened children
 /// derive without any private material.
 public struct ExtendedPublicKey: Sendable, Hashable {
@@ -145,6 +167,7 @@ public struct ExtendedPublicKey: Sendable, Hashable {
     public let chainCode: [UInt8]
     /// The public key.
     public let publicKey: PublicKey
+    let cache = ParentCache()
 
     /// Assembles a key from its parts.
     public init(
@@ -175,8 +198,17 @@ public struct ExtendedPublicKey: Sendable, Hashable {
     /// The version the key was parsed with, if it was parsed.
     public private(set) var version: ExtendedKeyVersion? = nil
 
+    private var parentValues: ParentCache.Values {
+        cache.values {
+            let compressed = publicKey.compressed
+            return ParentCache.Values(
+                compressed: compressed, fingerprint: Fingerprint(unchecked: Array(Hash.hash160(compressed).prefix(4))),
+                hmac: HMACSHA512Key(key: chainCode))
+        }
+    }
+
     /// This key's fingerprint.
-    public var fingerprint: Fingerprint { Fingerprint(of: publicKey) }
+    public var fingerprint: Fingerprint { parentValues.fingerprint }
 
     /// Serialises with `version` (default: plain `xpub`/`tpub` for the chosen network).
     public func serialized(version: ExtendedKeyVersion = .xpub) -> String {
@@ -194,13 +226,13 @@ public struct ExtendedPublicKey: Sendable, Hashable {
             throw WalletCryptoError(.hardenedFromPublic, "hardened child \(child) cannot be derived from a public key")
         }
         guard depth < 255 else { throw WalletCryptoError(.invalidDerivationPath, "depth would exceed 255") }
-        let parentKey = publicKey.compressed
-        var data = parentKey
+        let parent = parentValues
+        var data = parent.compressed
         data.append(UInt8(truncatingIfNeeded: child.rawValue >> 24))
         data.append(UInt8(truncatingIfNeeded: child.rawValue >> 16))
         data.append(UInt8(truncatingIfNeeded: child.rawValue >> 8))
         data.append(UInt8(truncatingIfNeeded: child.rawValue))
-        let i = Hash.hmacSHA512(key: chainCode, data)
+        let i = parent.hmac.authenticationCode(data)
         let childKey: PublicKey
         do {
             childKey = try publicKey.tweakAdd(Array(i[0..<32]))
@@ -209,9 +241,8 @@ public struct ExtendedPublicKey: Sendable, Hashable {
             throw WalletCryptoError(.invalidTweak, "child \(child) is invalid; use the next index")
         }
         return try ExtendedPublicKey(
-            depth: depth + 1, parentFingerprint: Fingerprint(unchecked: Array(Hash.hash160(parentKey).prefix(4))),
-            childNumber: child,
-            chainCode: Array(i[32..<64]), publicKey: childKey)
+            depth: depth + 1, parentFingerprint: parent.fingerprint, childNumber: child, chainCode: Array(i[32..<64]),
+            publicKey: childKey)
     }
 
     /// Derives along a path of non-hardened steps.
