@@ -210,7 +210,8 @@ public enum CoinSelection {
         let selected = best.map { utxos[$0] }
         let inputs = selected.reduce(Int64(0)) { $0 + $1.value }
         return Result(
-            selected: selected.map { pool.candidates[$0.index] }, fee: try Amount(sats: inputs - p.target.sats), change: nil, waste: bestWaste,
+            selected: selected.map { pool.candidates[$0.index] }, fee: try Amount(sats: inputs - p.target.sats),
+            change: nil, waste: bestWaste,
             algorithm: .branchAndBound, tries: tries)
     }
 
@@ -350,7 +351,8 @@ public enum CoinSelection {
         let change = effective - p.target.sats - notInputFees - changeFee
         let waste = selected.reduce(Int64(0)) { $0 + $1.fee - $1.longTermFee } + costOfChange
         return try Result(
-            selected: selected.map { pool.candidates[$0.index] }, fee: try Amount(sats: inputFees + notInputFees + changeFee),
+            selected: selected.map { pool.candidates[$0.index] },
+            fee: try Amount(sats: inputFees + notInputFees + changeFee),
             change: try Amount(sats: change),
             waste: waste, algorithm: algorithm, tries: 0
         ).checked(inputs: inputs, target: p.target.sats)

@@ -92,7 +92,9 @@ public struct DescriptorKey: Sendable, Hashable, CustomStringConvertible {
         }
         if let x = extended, !steps.contains(where: { $0.contains(where: \.isHardened) }) {
             let branches = steps.map(\.count).max() ?? 1
-            baseKeys = try? (0..<branches).map { b in try x.derive(DerivationPath(steps.map { $0.count > 1 ? $0[b] : $0[0] })) }
+            baseKeys = try? (0..<branches).map { b in
+                try x.derive(DerivationPath(steps.map { $0.count > 1 ? $0[b] : $0[0] }))
+            }
         } else {
             baseKeys = nil
         }
@@ -107,7 +109,8 @@ public struct DescriptorKey: Sendable, Hashable, CustomStringConvertible {
             if let baseKeys, wildcard != .hardened {
                 do {
                     let base = baseKeys[baseKeys.count > 1 ? branch : 0]
-                    return try (wildcard == .none ? base : base.derive(ChildNumber(rawValue: index & 0x7fff_ffff))).publicKey.compressed
+                    return try (wildcard == .none ? base : base.derive(ChildNumber(rawValue: index & 0x7fff_ffff)))
+                        .publicKey.compressed
                 } catch {
                     throw BitcoinError(.keyError, error.description)
                 }
