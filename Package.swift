@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "WalletCrypto", targets: ["WalletCrypto"]),
         .library(name: "Bitcoin", targets: ["Bitcoin"]),
         .library(name: "Ethereum", targets: ["Ethereum"]),
+        .library(name: "Governance", targets: ["Governance"]),
         .library(name: "Signer", targets: ["Signer"]),
     ],
     dependencies: [
@@ -49,6 +50,16 @@ let package = Package(
         // Rung 2: chain engines (pure, no I/O).
         .target(name: "Bitcoin", dependencies: ["WalletCrypto"], swiftSettings: strict),
         .target(name: "Ethereum", dependencies: ["WalletCrypto"], swiftSettings: strict),
+        // Rung 2.5: the governance core (pure, injected clock): canonical JSON, signed documents,
+        // policy chain, rule evaluation, lifecycle. Both the signer and the coordinator use it.
+        .target(
+            name: "Governance",
+            dependencies: [
+                "WalletCrypto", "Bitcoin", "Ethereum",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // Rung 3: the offline signer's engine (keystore; file I/O only at its edges).
         .target(
             name: "Signer",
@@ -100,6 +111,11 @@ let package = Package(
         .testTarget(
             name: "EthereumTests",
             dependencies: ["Ethereum", "WalletCrypto", "KuraTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GovernanceTests",
+            dependencies: ["Governance", "WalletCrypto", "Bitcoin", "Ethereum", "KuraTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
