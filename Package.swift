@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "Signer",
             dependencies: [
-                "WalletCrypto", "Bitcoin",
+                "WalletCrypto", "Bitcoin", "Ethereum", "Governance",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "kura-signer",
             dependencies: [
-                "Signer", "WalletCrypto", "Bitcoin", "Ethereum",
+                "Signer", "WalletCrypto", "Bitcoin", "Ethereum", "Governance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "kura",
             dependencies: [
-                "WalletCrypto", "Bitcoin", "Ethereum",
+                "WalletCrypto", "Bitcoin", "Ethereum", "Governance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -37,6 +37,28 @@ public enum LocalFiles {
         return SecretBytes(raw)
     }
 
+    /// Appends `bytes` to an existing file whose size must be `expectedSize` (another writer or a
+    /// replaced file is refused), then `fsync`s it before returning.
+    public static func append(_ path: String, _ bytes: [UInt8], expectedSize: Int) throws(SignerError) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { throw SignerError(.io, "cannot open \(path): \(errnoText())") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int(st.st_size) == expectedSize else {
+            throw SignerError(.stateIntegrity, "\(path) changed size under the signer")
+        }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SignerError(.io, "cannot append to \(path): \(errnoText())")
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else { throw SignerError(.io, "cannot flush \(path): \(errnoText())") }
+    }
+
     /// Whether `path` exists.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 

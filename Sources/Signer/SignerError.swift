@@ -34,6 +34,8 @@ public struct SignerError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let usage = Code("usage")
         /// A key-layer error.
         public static let key = Code("key_error")
+        /// The signer's state (ledger) is missing, damaged, rolled back or foreign.
+        public static let stateIntegrity = Code("state_integrity")
     }
 
     /// What went wrong.

@@ -27,6 +27,9 @@ public struct SignerHome: Sendable {
     /// The keystore file.
     public var keystorePath: String { path + "/keystore.kura" }
 
+    /// The signer's ledger (state) file.
+    public var ledgerPath: String { path + "/ledger.kura" }
+
     /// Encrypts and writes a new keystore (refusing to replace one) and returns it.
     public func create(
         contents: Keystore.Contents, network: Network, passphrase: SecretBytes, kdf: Keystore.KDFParameters
@@ -39,6 +42,12 @@ public struct SignerHome: Sendable {
         let keystore = try Keystore.seal(contents, network: network, passphrase: passphrase, kdf: kdf)
         try LocalFiles.ensureDirectory(path)
         try LocalFiles.writeNew(keystorePath, keystore.bytes)
+        // The ledger starts empty with the keystore; the genesis pin is its first entry.
+        let seed: SecretBytes
+        do { seed = try contents.mnemonic.seed(passphrase: contents.bip39Passphrase) } catch {
+            throw SignerError(error)
+        }
+        _ = try Ledger.create(path: ledgerPath, key: Ledger.key(seed: seed))
         return keystore
     }
 

@@ -63,7 +63,10 @@ struct KuraSigner: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kura-signer",
         abstract: "Kura's offline cold signer: holds the seed, checks every instruction, signs only what was approved.",
-        subcommands: [Init.self, XPub.self, Descriptors.self, EthAddress.self]
+        subcommands: [
+            Init.self, XPub.self, Descriptors.self, EthAddress.self, Pin.self, Export.self, ReviewCommand.self,
+            SignCommand.self,
+        ]
     )
 }
 

@@ -8,7 +8,10 @@ struct Kura: ParsableCommand {
         abstract:
             "Kura operator CLI: descriptors, PSBTs, intents and approvals (more commands arrive with each milestone).",
         version: "0.1.0",
-        subcommands: [DescriptorCommand.self, PSBTCommand.self, Eth.self]
+        subcommands: [
+            DescriptorCommand.self, PSBTCommand.self, Eth.self, Keys.self, PolicyCommand.self, IntentCommand.self,
+            Approve.self,
+        ]
     )
 }
 

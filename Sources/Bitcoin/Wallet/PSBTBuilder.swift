@@ -85,6 +85,24 @@ extension Descriptor {
     }
 }
 
+extension Descriptor {
+    /// Writes into a PSBT input what a signer needs for the script at `index`/`branch`: redeem and
+    /// witness scripts, every key's BIP-0032 derivation, and for `tr` the internal key and its
+    /// BIP-0371 derivation (BIP-0174 Updater).
+    public func annotate(_ input: inout PSBT.Input, index: UInt32, branch: Int) throws(BitcoinError) {
+        try update(
+            &input.bip32Derivations, &input.tapBIP32Derivations, redeem: &input.redeemScript, witness: &input.witnessScript,
+            tapInternalKey: &input.tapInternalKey, index: index, branch: branch)
+    }
+
+    /// The same for a PSBT output (change).
+    public func annotate(_ output: inout PSBT.Output, index: UInt32, branch: Int) throws(BitcoinError) {
+        try update(
+            &output.bip32Derivations, &output.tapBIP32Derivations, redeem: &output.redeemScript, witness: &output.witnessScript,
+            tapInternalKey: &output.tapInternalKey, index: index, branch: branch)
+    }
+}
+
 /// Builds unsigned PSBTs for a descriptor wallet (BIP-0174 Creator + Updater): inputs from the
 /// wallet's own coins, the payment outputs, and an optional change output on the wallet's change
 /// branch, each annotated so that a signer can re-derive and check it.

@@ -1,0 +1,57 @@
+/// An intent whose initiator's signature verified under a verified policy: only
+/// ``Authorization/verify(_:policy:)`` makes one.
+public struct VerifiedIntent: Sendable, Hashable {
+    public let intent: Intent
+    public let signature: MemberSignature
+    fileprivate init(_ signed: SignedIntent) {
+        intent = signed.intent
+        signature = signed.signature
+    }
+}
+
+/// An approval whose signature verified: only ``Authorization/verify(_:policy:)`` makes one.
+public struct VerifiedApproval: Sendable, Hashable {
+    public let approval: Approval
+    fileprivate init(_ a: Approval) { approval = a }
+}
+
+/// Signature checks of intents and approvals against the current policy (ATTACKS C3).
+public enum Authorization {
+    /// Verifies the initiator's signature: the signer is the intent's initiator, a member with the
+    /// initiator role listed in the rules, using one of their own credentials.
+    public static func verify(_ signed: SignedIntent, policy: VerifiedPolicy) throws(GovernanceError) -> VerifiedIntent
+    {
+        let p = policy.policy
+        guard signed.intent.organization == p.organization else {
+            throw GovernanceError(
+                .invalidValue, .approvalMismatch, "intent belongs to organisation \(signed.intent.organization)")
+        }
+        guard signed.signature.member == signed.intent.initiator else {
+            throw GovernanceError(
+                .invalidSignature, .approvalInvalid, "intent is signed by \(signed.signature.member), not its initiator"
+            )
+        }
+        guard p.rules.initiators.contains(signed.intent.initiator) else {
+            throw GovernanceError(
+                .invalidSignature, .approvalInvalid, "\(signed.intent.initiator) may not initiate transfers")
+        }
+        try signed.signature.verify(
+            digest: signed.intent.digest.bytes, in: p, role: .initiator, category: .approvalInvalid)
+        return VerifiedIntent(signed)
+    }
+
+    /// Verifies one approval's signature: the signer is the approval's approver, holds the approver
+    /// role and owns the credential.
+    public static func verify(_ signed: SignedApproval, policy: VerifiedPolicy) throws(GovernanceError)
+        -> VerifiedApproval
+    {
+        guard signed.signature.member == signed.approval.approver else {
+            throw GovernanceError(
+                .invalidSignature, .approvalInvalid,
+                "approval is signed by \(signed.signature.member), not its approver")
+        }
+        try signed.signature.verify(
+            digest: signed.approval.digest.bytes, in: policy.policy, role: .approver, category: .approvalInvalid)
+        return VerifiedApproval(signed.approval)
+    }
+}

@@ -1,0 +1,378 @@
+// Governance commands of the operator CLI, working offline on files: personal keys, policy
+// versions, intents and approvals. (The coordinator milestone wires them to the API.)
+import ArgumentParser
+import Foundation
+import Governance
+import WalletCrypto
+
+/// Reads, writes and reports for the governance commands.
+enum GovernanceIO {
+    static func readJSON(_ path: String) throws -> JSONValue {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GovernanceError(.missingField, .malformed, "cannot read \(path)")
+        }
+        return try JSONParser.parse([UInt8](data))
+    }
+
+    static func writeJSON(_ value: JSONValue, to path: String) throws {
+        let bytes = try CanonicalJSON.encode(value)
+        try Data(bytes + [0x0a]).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Writes a secret file that did not exist, with mode 0600 from its creation.
+    static func writeSecret(_ bytes: [UInt8], to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw GovernanceError(.invalidValue, .malformed, "\(path) already exists; refusing to overwrite a key")
+        }
+        guard
+            FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
+        else {
+            throw GovernanceError(.invalidValue, .malformed, "cannot create \(path)")
+        }
+    }
+
+    static func loadKey(_ path: String) throws -> CredentialSigningKey {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GovernanceError(.invalidKey, .malformed, "cannot read key file \(path)")
+        }
+        return try CredentialSigningKey(keyFile: SecretBytes([UInt8](data)))
+    }
+
+    static func chain(_ paths: [String]) throws -> [SignedPolicy] {
+        try paths.map { try SignedPolicy(json: readJSON($0)) }
+    }
+
+    static func now() throws -> Timestamp { try Timestamp(seconds: Int64(Date().timeIntervalSince1970)) }
+
+    static func print(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+
+    /// Runs `body`; a governance error becomes `kura: refused: CATEGORY code: reason` on stderr and exit 3.
+    static func run(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let e as GovernanceError {
+            FileHandle.standardError.write(
+                Data("kura: refused: \(e.category.token) \(e.code.name): \(e.reason)\n".utf8))
+            throw ExitCode(3)
+        }
+    }
+}
+
+/// Options naming the policy chain and its pinned genesis.
+struct ChainOptions: ParsableArguments {
+    @Option(help: "The pinned genesis policy hash (64 hex digits).")
+    var genesisHash: String
+
+    @Option(name: .customLong("policy"), help: "Signed policy files, genesis first, in version order (repeat).")
+    var policies: [String]
+
+    func verified(now: Timestamp) throws -> VerifiedPolicy {
+        try PolicyChain.verify(
+            try GovernanceIO.chain(policies),
+            trust: PolicyTrust(genesis: try DocumentHash(hex: genesisHash), highWater: nil), now: now)
+    }
+}
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Personal signing keys for intents, approvals and policies.", subcommands: [New.self])
+
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a personal key (file mode 0600) and print its credential for the policy.")
+        @Option(help: "Where to write the key file (must not exist).")
+        var out: String
+        @Option(help: "ed25519 or p256.")
+        var scheme: String = "ed25519"
+        @Option(help: "The credential id to register in the policy.")
+        var credentialId: String
+
+        func run() throws {
+            try GovernanceIO.run {
+                guard let s = Credential.Scheme(rawValue: scheme), s != .webauthnES256 else {
+                    throw GovernanceError(
+                        .invalidValue, .malformed, "--scheme must be ed25519 or p256 (passkeys are made in the browser)"
+                    )
+                }
+                _ = try CredentialID(credentialId)
+                let key = try CredentialSigningKey.generate(scheme: s)
+                try GovernanceIO.writeSecret(key.keyFile().unsafeCopy(), to: out)
+                let c = try key.credential(id: credentialId)
+                GovernanceIO.print(
+                    String(
+                        decoding: try CanonicalJSON.encode(
+                            [
+                                "id": .string(c.id), "scheme": .string(c.scheme.rawValue),
+                                "publicKey": .string(Hex.encode(c.publicKey)),
+                            ]), as: UTF8.self))
+            }
+        }
+    }
+}
+
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "Policy versions: propose, sign, verify (offline, on files).",
+        subcommands: [Propose.self, Sign.self, Verify.self, Hash.self])
+
+    struct Propose: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Wrap a policy document into an unsigned proposal, linking it to the current version (or as the genesis)."
+        )
+        @Argument(help: "The new policy document (JSON).")
+        var document: String
+        @Option(help: "The current signed policy (omit for a genesis).")
+        var current: String?
+        @Option(help: "Output file.")
+        var out: String
+
+        func run() throws {
+            try GovernanceIO.run {
+                guard case .object(var doc) = try GovernanceIO.readJSON(document) else {
+                    throw GovernanceError(.wrongType, .malformed, "\(document) is not a JSON object")
+                }
+                if let current {
+                    let cur = try SignedPolicy(json: try GovernanceIO.readJSON(current)).policy
+                    doc["version"] = .number(Double(cur.version + 1))
+                    doc["previous"] = .string(cur.hash.description)
+                } else {
+                    doc["version"] = 1
+                    doc.removeValue(forKey: "previous")
+                }
+                let p = try Policy(json: .object(doc))
+                try GovernanceIO.writeJSON(SignedPolicy(policy: p, signatures: []).json, to: out)
+                GovernanceIO.print("policy version \(p.version) hash \(p.hash)")
+            }
+        }
+    }
+
+    struct Sign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add your admin signature to a policy proposal (in place).")
+        @Argument var file: String
+        @Option(help: "Your key file.") var key: String
+        @Option(help: "Your member id.") var member: String
+        @Option(help: "Your credential id.") var credential: String
+
+        func run() throws {
+            try GovernanceIO.run {
+                let signed = try SignedPolicy(json: try GovernanceIO.readJSON(file))
+                let k = try GovernanceIO.loadKey(key)
+                let sig = MemberSignature(
+                    member: try MemberID(member), credential: try CredentialID(credential),
+                    evidence: try k.sign(digest: signed.policy.hash.bytes))
+                let rest = signed.signatures.filter { $0.member != sig.member }
+                try GovernanceIO.writeJSON(SignedPolicy(policy: signed.policy, signatures: rest + [sig]).json, to: file)
+                GovernanceIO.print("signed policy version \(signed.policy.version) (\(rest.count + 1) signature(s))")
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify a policy chain from its pinned genesis and print the current version.")
+        @OptionGroup var chain: ChainOptions
+
+        func run() throws {
+            try GovernanceIO.run {
+                let v = try chain.verified(now: try GovernanceIO.now())
+                GovernanceIO.print(
+                    "ok: version \(v.policy.version) hash \(v.hash) effective \(v.policy.effectiveFrom) expires \(v.policy.expires)"
+                )
+            }
+        }
+    }
+
+    struct Hash: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a signed policy's hash (to pin it at the key ceremony).")
+        @Argument var file: String
+        func run() throws {
+            try GovernanceIO.run {
+                GovernanceIO.print(try SignedPolicy(json: try GovernanceIO.readJSON(file)).policy.hash.description)
+            }
+        }
+    }
+}
+
+struct IntentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "intent", abstract: "Transfer intents: create, sign, verify (offline, on files).",
+        subcommands: [New.self, Sign.self, Verify.self])
+
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an unsigned transfer intent from the current policy.")
+        @OptionGroup var chain: ChainOptions
+        @Option var wallet: String
+        @Option var asset: String
+        @Option(help: "Address-book entry id of the destination.") var to: String
+        @Option(help: "Amount in the asset's units, e.g. 0.5 (use --base-units for integers).") var amount: String
+        @Flag(help: "--amount is in base units (satoshi, wei).") var baseUnits = false
+        @Option var initiator: String
+        @Option var memo: String = ""
+        @Option(help: "Lifetime in seconds.") var lifetime: Int64 = 3600
+        @Option(
+            help:
+                "Fee cap as KEY=VALUE (Bitcoin: maxAbsolute, maxRatePerKvB; Ethereum: maxFeePerGas, maxPriorityFeePerGas, maxGasLimit, maxTotalFee); defaults to the policy's caps."
+        )
+        var feeCap: [String] = []
+        @Option var out: String
+
+        func run() throws {
+            try GovernanceIO.run {
+                let now = try GovernanceIO.now()
+                let policy = try chain.verified(now: now).policy
+                guard let a = policy.asset(try AssetID(asset)),
+                    let rule = policy.transferRule(wallet: try WalletID(wallet), asset: a.id)
+                else {
+                    throw GovernanceError(
+                        .invalidValue, .assetUnknown,
+                        "no transfer rule for \(wallet)/\(asset) in policy version \(policy.version)")
+                }
+                guard let entry = policy.addressBook.first(where: { $0.id.value == to && $0.asset == a.id }) else {
+                    throw GovernanceError(
+                        .invalidValue, .allowlistMiss, "\(to) is not an address-book entry for \(asset)")
+                }
+                let units =
+                    baseUnits ? try BaseUnits(decimal: amount) : try BaseUnits(human: amount, decimals: a.decimals)
+                var caps: [String: JSONValue]
+                switch rule.fee {
+                case .bitcoin(let abs, let rate):
+                    caps = ["maxAbsolute": .string(abs.description), "maxRatePerKvB": .string(rate.description)]
+                case .ethereum(let f, let p, let g, let t):
+                    caps = [
+                        "maxFeePerGas": .string(f.description), "maxPriorityFeePerGas": .string(p.description),
+                        "maxGasLimit": .string(g.description), "maxTotalFee": .string(t.description),
+                    ]
+                }
+                for kv in feeCap {
+                    let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, caps[parts[0]] != nil else {
+                        throw GovernanceError(
+                            .invalidValue, .malformed, "--fee-cap \(kv) is not KEY=VALUE for this chain")
+                    }
+                    caps[parts[0]] = .string(try BaseUnits(decimal: parts[1]).description)
+                }
+                let nonce = SecretBytes.random(count: 32).unsafeCopy()
+                let doc: JSONValue = [
+                    "kind": "kura.intent", "format": 1, "type": "transfer",
+                    "id": .string("i-" + Hex.encode(nonce.prefix(8))),
+                    "organization": .string(policy.organization.value), "policy": .string(policy.hash.description),
+                    "wallet": .string(wallet), "asset": .string(asset),
+                    "destination": ["entry": .string(to), "address": .string(entry.address)],
+                    "amount": .string(units.description), "feeCap": .object(caps), "memo": .string(memo),
+                    "nonce": .string(Hex.encode(nonce)),
+                    "created": .number(Double(now.seconds)), "expires": .number(Double(now.seconds + lifetime)),
+                    "initiator": .string(initiator),
+                ]
+                let intent = try Intent(json: doc)
+                try GovernanceIO.writeJSON(intent.document, to: out)
+                GovernanceIO.print("intent \(intent.id) digest \(intent.digest)")
+            }
+        }
+    }
+
+    struct Sign: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sign an intent as its initiator.")
+        @Argument var file: String
+        @Option var key: String
+        @Option var credential: String
+        @Option var out: String
+
+        func run() throws {
+            try GovernanceIO.run {
+                let intent = try Intent(json: try GovernanceIO.readJSON(file))
+                let k = try GovernanceIO.loadKey(key)
+                let sig = MemberSignature(
+                    member: intent.initiator, credential: try CredentialID(credential),
+                    evidence: try k.sign(digest: intent.digest.bytes))
+                try GovernanceIO.writeJSON(SignedIntent(intent: intent, signature: sig).json, to: out)
+                GovernanceIO.print("signed intent \(intent.id) digest \(intent.digest)")
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify a signed intent (and approvals) and print the verdict.")
+        @Argument var file: String
+        @OptionGroup var chain: ChainOptions
+        @Option(name: .customLong("approval"), help: "Signed approval files (repeat).") var approvals: [String] = []
+
+        func run() throws {
+            try GovernanceIO.run {
+                let now = try GovernanceIO.now()
+                let policy = try chain.verified(now: now)
+                let signed = try SignedIntent(json: try GovernanceIO.readJSON(file))
+                let intent = try Authorization.verify(signed, policy: policy)
+                let approvals = try approvals.map { try SignedApproval(json: try GovernanceIO.readJSON($0)) }
+                GovernanceIO.print(IntentView.describe(intent.intent, policy: policy.policy))
+                switch Evaluation.evaluate(
+                    intent: intent, approvals: approvals, policy: policy, history: SpendHistory(), now: now)
+                {
+                case .allow(let d):
+                    GovernanceIO.print(
+                        "verdict: allowed (\(d.approvers.count) of \(d.requiredApprovals) approvals: \(d.approvers.map(\.value).joined(separator: ", ")))"
+                    )
+                case .deny(let refusals):
+                    for r in refusals { GovernanceIO.print("verdict: refused \(r)") }
+                    throw ExitCode(3)
+                }
+            }
+        }
+    }
+}
+
+/// Plain text for an intent, from its signed bytes and the verified policy (never from server text).
+enum IntentView {
+    static func describe(_ i: Intent, policy: Policy) -> String {
+        let asset = policy.asset(i.asset)
+        let entry = policy.addressBook.first { $0.id == i.destinationEntry }
+        return """
+            intent      \(i.id) (digest \(i.digest))
+            wallet      \(i.wallet)
+            amount      \(i.amount.formatted(decimals: asset?.decimals ?? 0)) \(asset?.symbol ?? i.asset.value) (\(i.amount) base units)
+            to          \(entry?.label ?? "?") [\(i.destinationEntry)] \(i.destinationAddress)
+            initiator   \(policy.member(i.initiator)?.name ?? i.initiator.value)
+            valid       \(i.created) … \(i.expires)
+            memo        \(i.memo)
+            """
+    }
+}
+
+struct Approve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a signed intent decoded from its bytes, then sign your approval (or rejection) of its digest.")
+    @Argument(help: "The signed intent file.") var file: String
+    @OptionGroup var chain: ChainOptions
+    @Option var key: String
+    @Option var member: String
+    @Option var credential: String
+    @Flag(help: "Reject instead of approve.") var reject = false
+    @Option var out: String
+
+    func run() throws {
+        try GovernanceIO.run {
+            let now = try GovernanceIO.now()
+            let policy = try chain.verified(now: now)
+            let intent = try Authorization.verify(
+                try SignedIntent(json: try GovernanceIO.readJSON(file)), policy: policy
+            ).intent
+            GovernanceIO.print(IntentView.describe(intent, policy: policy.policy))
+            let approval = try Approval(
+                json: Approval.document(
+                    intent: intent.digest, decision: reject ? .reject : .approve, approver: try MemberID(member),
+                    time: now))
+            let k = try GovernanceIO.loadKey(key)
+            let signed = SignedApproval(
+                approval: approval,
+                signature: MemberSignature(
+                    member: approval.approver, credential: try CredentialID(credential),
+                    evidence: try k.sign(digest: approval.digest.bytes)))
+            try GovernanceIO.writeJSON(signed.json, to: out)
+            GovernanceIO.print("\(reject ? "rejected" : "approved") intent \(intent.id)")
+        }
+    }
+}
