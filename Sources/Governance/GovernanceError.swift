@@ -77,6 +77,21 @@ public struct GovernanceError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let webauthnRPIDMismatch = Code("webauthn_rp_id_mismatch")
         public static let webauthnFlags = Code("webauthn_flags")
         public static let webauthnType = Code("webauthn_type")
+        // Credentials and signature schemes (Credentials/, docs/CREDENTIALS.md).
+        public static let invalidCredential = Code("invalid_credential")
+        public static let invalidDigest = Code("invalid_digest")
+        public static let schemeMismatch = Code("scheme_mismatch")
+        public static let malformedSignature = Code("malformed_signature")
+        public static let webauthnClientDataMalformed = Code("webauthn_client_data_malformed")
+        public static let webauthnCrossOrigin = Code("webauthn_cross_origin")
+        public static let webauthnAuthenticatorDataMalformed = Code("webauthn_authenticator_data_malformed")
+        public static let webauthnUserPresence = Code("webauthn_user_presence")
+        public static let webauthnUserVerification = Code("webauthn_user_verification")
+        public static let keyFileUnrecognised = Code("key_file_unrecognised")
+        public static let keyFileVersion = Code("key_file_version")
+        public static let keyFileScheme = Code("key_file_scheme")
+        public static let keyFileLength = Code("key_file_length")
+        public static let keyFileChecksum = Code("key_file_checksum")
     }
 
     /// What went wrong.
