@@ -198,12 +198,17 @@ public enum BitcoinChecks {
         } catch {
             return .failure(refuse(.intentMismatch, error.reason))
         }
+        for (o, out) in tx.outputs.enumerated() where out.scriptPubKey.isOpReturn {
+            return .failure(refuse(.scriptForbidden, "output \(o) is an OP_RETURN"))
+        }
+        // A transaction that does not pay the approved destination is not the approved transfer,
+        // whatever else it does: say so before judging the other outputs.
+        guard tx.outputs.contains(where: { $0.scriptPubKey.bytes == destination }) else {
+            return .failure(refuse(.intentMismatch, "no output pays the intent's destination"))
+        }
         var payment: TxOut? = nil
         var change: (UInt32, Amount)? = nil
         for (o, out) in tx.outputs.enumerated() {
-            if out.scriptPubKey.isOpReturn {
-                return .failure(refuse(.scriptForbidden, "output \(o) is an OP_RETURN"))
-            }
             if out.scriptPubKey.bytes == destination {
                 guard payment == nil else {
                     return .failure(refuse(.outputUnauthorised, "the destination appears in two outputs"))

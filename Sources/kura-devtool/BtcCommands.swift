@@ -113,6 +113,13 @@ struct BtcSpend: ParsableCommand {
             descriptor: descriptor, inputs: coins, payments: payments, change: change, version: s.psbt_version ?? 0,
             lockTime: s.lock_time ?? 0, sequence: s.sequence ?? 0xffff_fffd)
         let estimate = try unsigned.estimatedWeight(descriptor: descriptor)
+        if s.signers.isEmpty {
+            // Unsigned only: the coordinator's side of a spend, for signer tests.
+            return SpendResult(
+                unsigned_psbt: unsigned.base64, signed_psbts: [], combined_psbt: "", final_psbt: "", tx: "",
+                txid: try unsigned.unsignedTx().computeTxid().description, weight: 0, estimated_weight: estimate.units,
+                fee: try unsigned.fee().sats)
+        }
         // Each signer signs its own copy, from the serialised bytes, as separate devices would.
         var signed = [PSBT]()
         for xprv in s.signers {

@@ -113,7 +113,65 @@ struct Keys: ParsableCommand {
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy", abstract: "Policy versions: propose, sign, verify (offline, on files).",
-        subcommands: [Propose.self, Sign.self, Verify.self, Hash.self])
+        subcommands: [Init.self, Propose.self, Sign.self, Verify.self, Hash.self])
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a genesis policy document from the admins' credentials (then edit it and propose it).")
+        @Option(help: "The organisation's name.") var organization: String
+        @Option(
+            name: .customLong("admin"),
+            help: "An admin as ID=CREDENTIAL_FILE, the file being what `kura keys new` printed (repeat).")
+        var admins: [String]
+        @Option(help: "Admin signatures needed for routine changes.") var quorum: Int
+        @Option(help: "Admin signatures needed for key-material and admin-set changes.") var highQuorum: Int
+        @Option(help: "Days a high change waits after it is signed.") var highChangeDelayDays: Int = 2
+        @Option(help: "Days the policy stays valid.") var validDays: Int = 365
+        @Option(help: "Output file (must not exist).") var out: String
+
+        func run() throws {
+            try GovernanceIO.run {
+                let now = try GovernanceIO.now()
+                var members = [JSONValue]()
+                for entry in admins {
+                    guard let eq = entry.firstIndex(of: "="), eq != entry.startIndex else {
+                        throw GovernanceError(.wrongType, .malformed, "--admin \(entry) is not ID=CREDENTIAL_FILE")
+                    }
+                    let id = String(entry[..<eq])
+                    let credential = try GovernanceIO.readJSON(String(entry[entry.index(after: eq)...]))
+                    members.append(
+                        .object([
+                            "id": .string(id), "name": .string(id), "roles": .array([.string("admin")]),
+                            "credentials": .array([credential]),
+                        ]))
+                }
+                let day: Int64 = 86_400
+                let doc: JSONValue = .object([
+                    "kind": "kura.policy", "format": 1, "organization": .string(organization), "version": 1,
+                    "created": .number(Double(now.seconds)), "effectiveFrom": .number(Double(now.seconds)),
+                    "expires": .number(Double(now.seconds + Int64(validDays) * day)),
+                    "members": .array(members), "signers": .array([]), "assets": .array([]),
+                    "wallets": .array([]), "addressBook": .array([]),
+                    "rules": .object([
+                        "initiators": .array([]), "transfers": .array([]),
+                        "maxIntentLifetime": .number(Double(day)), "addressBookDelay": .number(Double(2 * day)),
+                    ]),
+                    "governance": .object([
+                        "adminQuorum": .number(Double(quorum)), "highQuorum": .number(Double(highQuorum)),
+                        "highChangeDelay": .number(Double(Int64(highChangeDelayDays) * day)),
+                    ]),
+                ])
+                let p = try Policy(json: doc)  // the starting point must itself be a valid policy
+                guard !FileManager.default.fileExists(atPath: out) else {
+                    throw GovernanceError(.wrongType, .malformed, "\(out) already exists")
+                }
+                try GovernanceIO.writeJSON(doc, to: out)
+                GovernanceIO.print(
+                    "wrote \(out): \(members.count) admin(s), quorum \(p.governance.adminQuorum) of \(members.count); "
+                        + "add signers, assets, wallets, address book and rules, then `kura policy propose`")
+            }
+        }
+    }
 
     struct Propose: ParsableCommand {
         static let configuration = CommandConfiguration(

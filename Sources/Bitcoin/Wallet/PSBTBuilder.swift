@@ -91,14 +91,16 @@ extension Descriptor {
     /// BIP-0371 derivation (BIP-0174 Updater).
     public func annotate(_ input: inout PSBT.Input, index: UInt32, branch: Int) throws(BitcoinError) {
         try update(
-            &input.bip32Derivations, &input.tapBIP32Derivations, redeem: &input.redeemScript, witness: &input.witnessScript,
+            &input.bip32Derivations, &input.tapBIP32Derivations, redeem: &input.redeemScript,
+            witness: &input.witnessScript,
             tapInternalKey: &input.tapInternalKey, index: index, branch: branch)
     }
 
     /// The same for a PSBT output (change).
     public func annotate(_ output: inout PSBT.Output, index: UInt32, branch: Int) throws(BitcoinError) {
         try update(
-            &output.bip32Derivations, &output.tapBIP32Derivations, redeem: &output.redeemScript, witness: &output.witnessScript,
+            &output.bip32Derivations, &output.tapBIP32Derivations, redeem: &output.redeemScript,
+            witness: &output.witnessScript,
             tapInternalKey: &output.tapInternalKey, index: index, branch: branch)
     }
 }
