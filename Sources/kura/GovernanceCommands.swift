@@ -276,12 +276,19 @@ struct IntentCommand: ParsableCommand {
                 "Fee cap as KEY=VALUE (Bitcoin: maxAbsolute, maxRatePerKvB; Ethereum: maxFeePerGas, maxPriorityFeePerGas, maxGasLimit, maxTotalFee); defaults to the policy's caps."
         )
         var feeCap: [String] = []
+        @Option(name: .customLong("pin-input"), help: "Bitcoin: spend exactly these coins, as TXID:VOUT (repeat).")
+        var pinInputs: [String] = []
+        @Option(help: "Ethereum: sign at exactly this account nonce.") var pinEthNonce: UInt64?
         @Option var out: String
 
         func run() throws {
             try GovernanceIO.run {
                 let now = try GovernanceIO.now()
                 let policy = try chain.verified(now: now).policy
+                guard pinInputs.isEmpty || pinEthNonce == nil else {
+                    throw GovernanceError(
+                        .invalidValue, .malformed, "--pin-input and --pin-eth-nonce exclude each other")
+                }
                 guard let a = policy.asset(try AssetID(asset)),
                     let rule = policy.transferRule(wallet: try WalletID(wallet), asset: a.id)
                 else {
@@ -314,7 +321,7 @@ struct IntentCommand: ParsableCommand {
                     caps[parts[0]] = .string(try BaseUnits(decimal: parts[1]).description)
                 }
                 let nonce = SecretBytes.random(count: 32).unsafeCopy()
-                let doc: JSONValue = [
+                var fields: [String: JSONValue] = [
                     "kind": "kura.intent", "format": 1, "type": "transfer",
                     "id": .string("i-" + Hex.encode(nonce.prefix(8))),
                     "organization": .string(policy.organization.value), "policy": .string(policy.hash.description),
@@ -325,7 +332,12 @@ struct IntentCommand: ParsableCommand {
                     "created": .number(Double(now.seconds)), "expires": .number(Double(now.seconds + lifetime)),
                     "initiator": .string(initiator),
                 ]
-                let intent = try Intent(json: doc)
+                if !pinInputs.isEmpty {
+                    fields["pin"] = ["inputs": .array(pinInputs.map { .string($0) })]
+                } else if let pinEthNonce {
+                    fields["pin"] = ["ethNonce": .number(Double(pinEthNonce))]
+                }
+                let intent = try Intent(json: .object(fields))
                 try GovernanceIO.writeJSON(intent.document, to: out)
                 GovernanceIO.print("intent \(intent.id) digest \(intent.digest)")
             }

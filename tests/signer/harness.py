@@ -153,13 +153,18 @@ class Company:
             args += ["--policy", p]
         return args
 
-    def intent(self, wallet="btc-main", asset="btc", to="exchange", amount="50000000", lifetime=3600, fee_caps=()):
+    def intent(self, wallet="btc-main", asset="btc", to="exchange", amount="50000000", lifetime=3600, fee_caps=(),
+               pin_inputs=(), pin_nonce=None):
         self.counter += 1
         unsigned = self.dir / f"intent-{self.counter}.json"
         args = ["intent", "new", *self.chain_args(), "--wallet", wallet, "--asset", asset, "--to", to, "--amount", amount,
                 "--base-units", "--initiator", "alice", "--lifetime", str(lifetime), "--memo", f"test {self.counter}", "--out", unsigned]
         for cap in fee_caps:
             args += ["--fee-cap", cap]
+        for outpoint in pin_inputs:
+            args += ["--pin-input", outpoint]
+        if pin_nonce is not None:
+            args += ["--pin-eth-nonce", str(pin_nonce)]
         run("kura", *args, check=True)
         signed = self.dir / f"intent-{self.counter}.signed.json"
         run("kura", "intent", "sign", unsigned, "--key", self.dir / "alice.key", "--credential", "alice-key", "--out", signed, check=True)
