@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "kura-devtool",
             dependencies: [
-                "WalletCrypto", "Bitcoin", "Ethereum",
+                "WalletCrypto", "Bitcoin", "Ethereum", "Governance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
