@@ -32,5 +32,6 @@ let package = Package(
             ]),
         fuzzTarget("fuzz-btc-transaction", ["FuzzSupport", .product(name: "Bitcoin", package: "Kura")]),
         fuzzTarget("fuzz-psbt", ["FuzzSupport", .product(name: "Bitcoin", package: "Kura")]),
+        fuzzTarget("fuzz-governance-json", ["FuzzSupport", .product(name: "Governance", package: "Kura")]),
     ]
 )

@@ -9,6 +9,7 @@ are git-ignored: they are regenerated from the vectors and grown by libFuzzer.
 import hashlib
 import json
 import pathlib
+import random
 import sys
 
 VECTORS = pathlib.Path(__file__).resolve().parent.parent / "Tests" / "Vectors"
@@ -70,8 +71,40 @@ def psbt_seeds():
             yield hexbytes(step["result_hex"])
 
 
+def governance_json_seeds():
+    """The RFC 8785 examples, the reference implementation's test documents (input and canonical
+    output), a few generated governance-like documents in several spellings, and near misses."""
+    examples = json.loads((VECTORS / "rfc8785" / "rfc8785_examples.json").read_text())
+    for key in ("section_3_2_2_input", "section_3_2_3_canonical", "section_3_2_3_sorting_input",
+                "appendix_c_input", "appendix_e_input", "appendix_e_canonical"):
+        yield examples[key].encode()
+    yield bytes.fromhex(examples["section_3_2_4_utf8_hex"])
+    for folder in ("input", "output"):
+        for path in sorted((VECTORS / "rfc8785" / "reference" / folder).glob("*.json")):
+            yield path.read_bytes()
+    rng = random.Random(0x4A534F4E)  # fixed: the same seeds on every run
+    for i in range(24):
+        doc = {
+            "version": i + 1,
+            "previous": "%064x" % rng.getrandbits(256),
+            "expires": rng.randrange(1_700_000_000, 1_900_000_000),
+            "members": [{"id": "member-%d" % m, "roles": rng.sample(["admin", "initiator", "approver", "viewer"], 2),
+                         "name": rng.choice(["Ada", "Zoë", "Łukasz", "李雷", "😀 ops", "tab\there", "quote\"d"])}
+                        for m in range(rng.randrange(1, 4))],
+            "limits": {"perTransfer": str(rng.randrange(10**12)), "daily": str(rng.randrange(10**15)),
+                       "asset": rng.choice(["BTC", "ETH", "USDC"])},
+            "enabled": rng.random() < 0.5,
+            "memo": None if rng.random() < 0.3 else "",
+        }
+        yield json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+        yield json.dumps(doc, indent=rng.choice([1, 2, "\t"]), ensure_ascii=True).encode()
+    for near_miss in ('{"a":1,"a":2}', '[1.5]', '[-0]', '[01]', '[9007199254740992]', '["\\ud800"]',
+                      '{"a":1,}', '[1] x', '["\x01"]', '\ufeff{}', '[' * 40 + ']' * 40):
+        yield near_miss.encode()
+
+
 SEEDS = {"fuzz-rlp": rlp_seeds, "fuzz-eth-transaction": transaction_seeds, "fuzz-btc-transaction": btc_transaction_seeds,
-         "fuzz-psbt": psbt_seeds}
+         "fuzz-psbt": psbt_seeds, "fuzz-governance-json": governance_json_seeds}
 
 
 def main() -> int:

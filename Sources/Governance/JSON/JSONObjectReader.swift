@@ -13,7 +13,7 @@
 /// Errors carry category `MALFORMED` and name the member by its path (`policy.members[2].roles`),
 /// never its value. An optional member is one that may be absent; `null` is never accepted for it
 /// (`non_canonical`: absent and `null` would be two encodings of one document).
-public struct JSONObjectReader {
+public struct JSONObjectReader: Sendable {
     /// Where this object sits in its document, e.g. `policy.members[2]`.
     public let path: String
     private let members: [String: JSONValue]

@@ -20,7 +20,7 @@
 ///
 /// The parser keeps its own stack of open containers instead of recursing, and checks the depth
 /// before opening a container, so no input can drive the call stack.
-public struct JSONParser {
+public struct JSONParser: Sendable {
     /// The resource bounds of one parse. The defaults suit governance documents.
     public struct Limits: Sendable, Hashable {
         /// The largest input, in bytes (checked first).
