@@ -26,6 +26,8 @@ public struct SignerError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let badMnemonic = Code("bad_mnemonic")
         /// A file could not be read or written.
         public static let io = Code("io_error")
+        /// A file is larger than the bound it is read under (nothing past the bound is read).
+        public static let tooLarge = Code("too_large")
         /// Refused to overwrite an existing keystore.
         public static let alreadyExists = Code("already_exists")
         /// No terminal is available for an interactive prompt.

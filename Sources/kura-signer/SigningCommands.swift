@@ -50,9 +50,10 @@ func refuse(_ refusals: [Refusal], json: Bool) {
     for r in refusals { emit("kura-signer: refused: \(r.category.token): \(r.reason)", to: 2) }
 }
 
-func readBundle(_ path: String) throws -> [UInt8] {
+func readBundle(_ path: String, json: Bool = false) throws -> [UInt8] {
     do { return try LocalFiles.read(path, limit: SigningBundle.maxSize + 1) } catch {
-        refuse([Refusal(.malformed, "cannot read the bundle: \(error.reason)")], json: false)
+        let category: RefusalCategory = error.code == .tooLarge ? .resourceLimit : .malformed
+        refuse([Refusal(category, "cannot read the bundle: \(error.reason)")], json: json)
         throw ExitCode(RefusalFamily.malformedExit)
     }
 }
@@ -138,7 +139,7 @@ struct ReviewCommand: ParsableCommand {
 
     func run() throws {
         let context = try openContext(options)
-        let bytes = try readBundle(bundle)
+        let bytes = try readBundle(bundle, json: json)
         switch SignerEngine.review(bundle: bytes, context: context, clock: clockNow()) {
         case .ready(let p):
             if json {
