@@ -25,6 +25,7 @@ from webauthn import verify_authentication_response, verify_registration_respons
 from webauthn.helpers import decode_credential_public_key
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse
 
+import chromium_webauthn
 from conftest import run
 
 ASSERTIONS_PER_PARTY = int(os.environ.get("KURA_INTEROP_WEBAUTHN", "6"))
@@ -74,21 +75,26 @@ def register_soft(rp_id: str, origin: str) -> tuple[SoftWebauthnDevice, Passkey]
         }
     }
     created = device.create(options, origin)
+    r = created["response"]
+    return device, register(created["rawId"], r["clientDataJSON"], r["attestationObject"], challenge, rp_id, origin)
+
+
+def register(raw_id: bytes, client_data: bytes, attestation: bytes, challenge: bytes, rp_id: str, origin: str,
+             require_uv: bool = False) -> Passkey:
+    """Checks a registration with py_webauthn and returns the passkey it registered."""
     registration = verify_registration_response(
         credential={
-            "id": b64url(created["rawId"]),
-            "rawId": b64url(created["rawId"]),
-            "response": {
-                "clientDataJSON": b64url(created["response"]["clientDataJSON"]),
-                "attestationObject": b64url(created["response"]["attestationObject"]),
-            },
+            "id": b64url(raw_id),
+            "rawId": b64url(raw_id),
+            "response": {"clientDataJSON": b64url(client_data), "attestationObject": b64url(attestation)},
             "type": "public-key",
         },
         expected_challenge=challenge,
         expected_rp_id=rp_id,
         expected_origin=origin,
+        require_user_verification=require_uv,
     )
-    return device, Passkey(rp_id, origin, registration.credential_public_key, registration.credential_id)
+    return Passkey(rp_id, origin, registration.credential_public_key, registration.credential_id)
 
 
 def soft_assertion(device: SoftWebauthnDevice, rp_id: str, origin: str, digest: bytes) -> dict:
@@ -241,4 +247,72 @@ def test_tampered_soft_webauthn_assertion_is_refused_by_name(soft_passkey, tmp_p
     bad, bad_digest = tamper(a, digest)
     assert ours(tmp_path, passkey, bad, bad_digest, require_uv=False) == code
     verdict = oracle(passkey, bad, bad_digest, require_uv=False)
+    assert verdict != "ok" and reason.lower() in verdict.lower(), verdict
+
+
+# --- Chromium's virtual authenticator: user verification, and client data written by a browser ---
+
+# (page host, RP id): localhost, a subdomain as its own RP id, and a page on a subdomain of the RP id.
+CHROMIUM_PARTIES = [("localhost", "localhost"), ("wallet.localhost", "wallet.localhost"), ("console.wallet.localhost", "wallet.localhost")]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert chromium_webauthn.available(), "Debian's chromium is not installed (make deps installs it)"
+    authenticator = chromium_webauthn.VirtualAuthenticator(user_verified=True)
+    yield authenticator
+    authenticator.close()
+
+
+@pytest.fixture(scope="module", params=CHROMIUM_PARTIES, ids=[f"{h}@{r}" for h, r in CHROMIUM_PARTIES])
+def chromium_passkey(request, browser):
+    host, rp_id = request.param
+    challenge = secrets.token_bytes(32)
+    created = browser.create(host, rp_id, challenge, "required")
+    passkey = register(created["rawId"], created["clientDataJSON"], created["attestationObject"], challenge, rp_id,
+                       browser.origin(host), require_uv=True)
+    return host, passkey
+
+
+def chromium_assertion(browser, host, passkey, digest, user_verification="required"):
+    return browser.get(host, passkey.rp_id, passkey.credential_id, digest, user_verification)
+
+
+def test_chromium_uv_assertions_verify_and_py_webauthn_agrees(browser, chromium_passkey, tmp_path):
+    host, passkey = chromium_passkey
+    for _ in range(ASSERTIONS_PER_PARTY):
+        digest = secrets.token_bytes(32)
+        a = chromium_assertion(browser, host, passkey, digest)
+        assert a["authenticatorData"][32] & 0x05 == 0x05  # UP and UV
+        assert json.loads(a["clientDataJSON"])["crossOrigin"] is False  # the browser's own member
+        assert ours(tmp_path, passkey, a, digest, require_uv=True) == "ok"
+        assert oracle(passkey, a, digest, require_uv=True) == "ok"
+
+
+def test_chromium_assertion_without_uv_verifies_only_where_uv_is_not_required(browser, chromium_passkey, tmp_path):
+    host, passkey = chromium_passkey
+    digest = secrets.token_bytes(32)
+    a = chromium_assertion(browser, host, passkey, digest, user_verification="discouraged")
+    assert a["authenticatorData"][32] & 0x05 == 0x01  # Chromium skips UV when it is discouraged
+    assert ours(tmp_path, passkey, a, digest, require_uv=False) == "ok"
+    assert oracle(passkey, a, digest, require_uv=False) == "ok"
+    assert ours(tmp_path, passkey, a, digest, require_uv=True) == "webauthn_user_verification"
+    assert "User verification is required" in oracle(passkey, a, digest, require_uv=True)
+
+
+CHROMIUM_TAMPERINGS = TAMPERINGS + [
+    ("UV flag cleared where required", set_flags(lambda f: f & ~0x04), "webauthn_user_verification", "verification"),
+]
+
+
+@pytest.mark.parametrize("name,tamper,code,reason", CHROMIUM_TAMPERINGS, ids=[t[0] for t in CHROMIUM_TAMPERINGS])
+def test_tampered_chromium_assertion_is_refused_by_name(browser, chromium_passkey, tmp_path, name, tamper, code, reason):
+    host, passkey = chromium_passkey
+    digest = secrets.token_bytes(32)
+    a = chromium_assertion(browser, host, passkey, digest)
+    assert ours(tmp_path, passkey, a, digest, require_uv=True) == "ok"
+    assert oracle(passkey, a, digest, require_uv=True) == "ok"
+    bad, bad_digest = tamper(a, digest)
+    assert ours(tmp_path, passkey, bad, bad_digest, require_uv=True) == code
+    verdict = oracle(passkey, bad, bad_digest, require_uv=True)
     assert verdict != "ok" and reason.lower() in verdict.lower(), verdict
