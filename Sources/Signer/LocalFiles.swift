@@ -21,7 +21,7 @@ public enum LocalFiles {
                 throw SignerError(.io, "cannot read \(path): \(errnoText())")
             }
             if n == 0 { break }
-            guard out.count + n <= limit else { throw SignerError(.io, "\(path) is larger than \(limit) bytes") }
+            guard out.count + n <= limit else { throw SignerError(.tooLarge, "\(path) is larger than \(limit) bytes") }
             out.append(contentsOf: buffer[0..<n])
         }
         return out

@@ -24,6 +24,8 @@ public struct SignerError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let badPassphrase = Code("bad_passphrase")
         /// The mnemonic could not be read or is invalid.
         public static let badMnemonic = Code("bad_mnemonic")
+        /// A file is larger than the bound it is read under.
+        public static let tooLarge = Code("too_large")
         /// A file could not be read or written.
         public static let io = Code("io_error")
         /// Refused to overwrite an existing keystore.

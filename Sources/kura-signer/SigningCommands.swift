@@ -52,7 +52,9 @@ func refuse(_ refusals: [Refusal], json: Bool) {
 
 func readBundle(_ path: String) throws -> [UInt8] {
     do { return try LocalFiles.read(path, limit: SigningBundle.maxSize + 1) } catch {
-        refuse([Refusal(.malformed, "cannot read the bundle: \(error.reason)")], json: false)
+        // An oversize bundle is refused on its size, before any of it is parsed (B17).
+        let category: RefusalCategory = error.code == .tooLarge ? .resourceLimit : .malformed
+        refuse([Refusal(category, "cannot read the bundle: \(error.reason)")], json: false)
         throw ExitCode(RefusalFamily.malformedExit)
     }
 }
