@@ -368,7 +368,14 @@ def test_B17_oversize_psbt(co):
           + b"\x01" + (1_000_000).to_bytes(8, "little") + bytes([len(ATTACKER_WPKH)]) + ATTACKER_WPKH + b"\x00" * 4)
     big = b"psbt\xff" + b"\x01\x00" + compact(len(tx)) + tx + b"\x00" + b"\x00" * n + b"\x00"
     refused(co, vault, intent, approvals, base64.b64encode(big).decode(), "RESOURCE_LIMIT", EXIT_MALFORMED)
-    # (d) A 3.9 MB previous transaction per input (consistent: the prevouts are re-pointed at them).
+    # (d) A PSBTv2 whose PSBT_GLOBAL_INPUT_COUNT claims 100,000 inputs (7 bytes of claim, no maps).
+    def pair(key: bytes, value: bytes) -> bytes:
+        return compact(len(key)) + key + compact(len(value)) + value
+
+    v2 = (b"psbt\xff" + pair(b"\x02", (2).to_bytes(4, "little")) + pair(b"\x04", compact(n)) + pair(b"\x05", compact(1))
+          + pair(b"\xfb", (2).to_bytes(4, "little")) + b"\x00")
+    refused(co, vault, intent, approvals, base64.b64encode(v2).decode(), "RESOURCE_LIMIT", EXIT_MALFORMED)
+    # (e) A 3.9 MB previous transaction per input (consistent: the prevouts are re-pointed at them).
     p = load(psbt)
     for k, inp in enumerate(p.inputs):
         real = inp.non_witness_utxo.vout[inp.vout]
