@@ -39,6 +39,8 @@ public struct BitcoinError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidScript = Code("invalid_script")
         /// A PSBT is malformed or violates BIP-0174/0370/0371 rules.
         public static let invalidPSBT = Code("invalid_psbt")
+        /// A PSBT input's previous transaction does not hash to the outpoint it spends.
+        public static let prevoutMismatch = Code("prevout_mismatch")
         /// A PSBT map holds the same key twice.
         public static let duplicateKey = Code("duplicate_key")
         /// A signing step cannot proceed (missing UTXO, key not ours, unsupported script).

@@ -98,10 +98,35 @@ public enum BitcoinChecks {
             }
         }
         if let pin = intent.pin {
-            guard case .inputs(let pinned) = pin, Set(pinned) == Set(tx.inputs.map(\.previousOutput)),
-                pinned.count == tx.inputs.count
-            else {
+            guard case .inputs(let pinned) = pin else {
+                return .failure(refuse(.intentMismatch, "the intent pins an Ethereum nonce, not Bitcoin inputs"))
+            }
+            // B08: a coin the approvers did not approve is a smuggled input; a missing one is
+            // another transaction than the approved one.
+            let approved = Set(pinned)
+            for (i, txin) in tx.inputs.enumerated() where !approved.contains(txin.previousOutput) {
+                return .failure(
+                    refuse(.inputInvalid, "input \(i) spends \(txin.previousOutput), which the intent does not pin"))
+            }
+            guard approved == Set(tx.inputs.map(\.previousOutput)), pinned.count == tx.inputs.count else {
                 return .failure(refuse(.intentMismatch, "the inputs are not the ones the intent pins"))
+            }
+        }
+        // B18: every derivation this signer is asked to trust must be on the policy's network: a
+        // BIP-0044-family path whose coin type is another network's is refused, whatever it pays.
+        let myFingerprint = myOrigin.fingerprint
+        let claimed: [KeyOrigin] =
+            psbt.inputs.flatMap {
+                $0.bip32Derivations.entries.map(\.value) + $0.tapBIP32Derivations.entries.map(\.value.origin)
+            }
+            + psbt.outputs.flatMap {
+                $0.bip32Derivations.entries.map(\.value) + $0.tapBIP32Derivations.entries.map(\.value.origin)
+            }
+        for origin in claimed where origin.fingerprint == myFingerprint {
+            if let coin = Self.coinType(origin.path), coin != network.coinType {
+                return .failure(
+                    refuse(
+                        .chainMismatch, "derivation \(origin) is for coin type \(coin); this signer is on \(network)"))
             }
         }
         // Inputs (C5, C6, C7).
@@ -168,8 +193,10 @@ public enum BitcoinChecks {
                     return .failure(refuse(.fieldForbidden, "input \(i) asks for sighash \(SighashType(rawValue: t))"))
                 }
             }
-            // Key path only: no script-path material (B13).
-            guard m.tapLeafScripts.isEmpty, m.tapScriptSignatures.isEmpty, m.tapMerkleRoot == nil else {
+            // Key path only: no script-path material, no leaf to sign for (B13).
+            guard m.tapLeafScripts.isEmpty, m.tapScriptSignatures.isEmpty, m.tapMerkleRoot == nil,
+                m.tapBIP32Derivations.entries.allSatisfy({ $0.value.leafHashes.isEmpty })
+            else {
                 return .failure(refuse(.scriptForbidden, "input \(i) carries taproot script-path data"))
             }
             // Replace whatever the bundle said with what the policy derives.
@@ -288,6 +315,15 @@ public enum BitcoinChecks {
                 psbt: psbt, txid: tx.computeTxid(), fee: fee, feeRate: rate, virtualSize: weight.virtualSize,
                 payment: payment,
                 change: change.map { (index: $0.0, amount: $0.1) }, inputs: tx.inputs.count))
+    }
+
+    /// The coin type of a BIP-0044-family path (`m/purpose'/coin'/…`), or nil for other paths.
+    static func coinType(_ path: DerivationPath) -> UInt32? {
+        let c = path.components
+        guard c.count >= 2, c[0].isHardened, c[1].isHardened, [44, 45, 48, 49, 84, 86].contains(c[0].index) else {
+            return nil
+        }
+        return c[1].index
     }
 
     /// `prefix + [branch, index]` with branch 0 or 1 and index below ``maxIndex``.

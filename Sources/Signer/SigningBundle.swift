@@ -57,9 +57,14 @@ public struct SigningBundle: Sendable {
         case "bitcoin":
             let text = try t.string("psbt")
             do throws(BitcoinError) { payload = .bitcoin(try PSBT(base64: text)) } catch {
-                throw GovernanceError(
-                    .invalidValue, error.code == .resourceLimit ? .resourceLimit : .malformed,
-                    "bundle.transaction.psbt: \(error)")
+                let category: RefusalCategory
+                switch error.code {
+                case .resourceLimit: category = .resourceLimit
+                // A previous transaction that is not the spent one is a forged input (B06), not noise.
+                case .prevoutMismatch: category = .inputInvalid
+                default: category = .malformed
+                }
+                throw GovernanceError(.invalidValue, category, "bundle.transaction.psbt: \(error)")
             }
         case "ethereum":
             guard let b = try? Hex.decode(try t.string("unsigned"), maxBytes: 1 << 20) else {

@@ -52,6 +52,7 @@ func refuse(_ refusals: [Refusal], json: Bool) {
 
 func readBundle(_ path: String, json: Bool = false) throws -> [UInt8] {
     do { return try LocalFiles.read(path, limit: SigningBundle.maxSize + 1) } catch {
+        // An oversize bundle is refused on its size, before any of it is parsed (B17).
         let category: RefusalCategory = error.code == .tooLarge ? .resourceLimit : .malformed
         refuse([Refusal(category, "cannot read the bundle: \(error.reason)")], json: json)
         throw ExitCode(RefusalFamily.malformedExit)

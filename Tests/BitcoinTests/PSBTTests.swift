@@ -67,6 +67,23 @@ struct PSBTTests {
         }
     }
 
+    @Test func aPreviousTransactionThatIsNotTheSpentOneHasItsOwnCode() throws {
+        // The signer refuses it as a forged input (INPUT_INVALID, ATTACKS B06), not as noise.
+        let f = try Vectors.decode(File174.self, "bip174/bip174_vectors.json")
+        for c in f.valid {
+            var p = try PSBT(bytes: hexBytes(c.hex))
+            guard let i = p.inputs.firstIndex(where: { $0.nonWitnessUTXO != nil }),
+                var prev = p.inputs[i].nonWitnessUTXO
+            else { continue }
+            prev.lockTime &+= 1
+            p.inputs[i].nonWitnessUTXO = prev
+            let e = #expect(throws: BitcoinError.self) { try PSBT(bytes: p.serialized) }
+            #expect(e?.code == .prevoutMismatch)
+            return
+        }
+        Issue.record("no valid BIP-0174 vector has a non-witness UTXO")
+    }
+
     @Test func bip370ValidInvalidAndLocktimes() throws {
         let f = try Vectors.decode(File370.self, "bip370/bip370_vectors.json")
         #expect(f.invalid.count == 24 && f.valid.count == 14)

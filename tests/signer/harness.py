@@ -65,7 +65,8 @@ class Signer:
 
 class Company:
     """Admins a1-a3 (quorum 2, high quorum 3), initiator alice, approvers bob, carol, dave, and
-    three cold signers: vault-a holds the single-sig BTC and the ETH wallet; a, b, c the 2-of-3."""
+    three cold signers: vault-a holds the single-sig BTC wallets (wpkh, and BIP-0086 taproot) and the ETH
+    wallet; a, b, c the 2-of-3."""
 
     def __init__(self, tmp: pathlib.Path):
         self.dir = tmp
@@ -109,6 +110,8 @@ class Company:
                 {"id": "btc-vault", "chain": "bitcoin", "network": "regtest", "signers": ["vault-a", "vault-b", "vault-c"],
                  "walletPolicy": {"template": "wsh(sortedmulti(2,@0/**,@1/**,@2/**))",
                                   "keys": [a["keys"]["bip48multisig"], b["keys"]["bip48multisig"], c["keys"]["bip48multisig"]]}},
+                {"id": "btc-tr", "chain": "bitcoin", "network": "regtest", "signers": ["vault-a"],
+                 "walletPolicy": {"template": "tr(@0/**)", "keys": [a["keys"]["bip86"]]}},
                 {"id": "eth-main", "chain": "ethereum", "chainId": CHAIN_ID, "signers": ["vault-a"],
                  "address": a["ethereum"]["address"], "derivation": "m/44h/60h/0h/0/0"},
             ],
@@ -122,7 +125,7 @@ class Company:
                 "transfers": [
                     {"wallet": w, "asset": "btc", "tiers": [{"upTo": "100000000", "approvals": 1}, {"upTo": "1000000000", "approvals": 2}],
                      "perTransferLimit": "1000000000", "dailyLimit": "1500000000",
-                     "fee": {"maxAbsolute": "200000", "maxRatePerKvB": "100000"}} for w in ("btc-main", "btc-vault")
+                     "fee": {"maxAbsolute": "200000", "maxRatePerKvB": "100000"}} for w in ("btc-main", "btc-vault", "btc-tr")
                 ] + [
                     {"wallet": "eth-main", "asset": asset, "tiers": [{"upTo": limit, "approvals": 2}], "perTransferLimit": limit,
                      "dailyLimit": limit + "0",

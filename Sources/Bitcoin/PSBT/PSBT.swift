@@ -291,7 +291,7 @@ extension PSBT {
         if let unsigned {
             for (i, input) in ins.enumerated() {
                 if let prev = input.nonWitnessUTXO, prev.computeTxid() != unsigned.inputs[i].previousOutput.txid {
-                    throw BitcoinError(.invalidPSBT, "input \(i): non-witness UTXO does not hash to the spent txid")
+                    throw BitcoinError(.prevoutMismatch, "input \(i): non-witness UTXO does not hash to the spent txid")
                 }
             }
         }
