@@ -73,7 +73,7 @@ public enum LedgerEntry: Sendable, Hashable {
         }
     }
 
-    /// The entry as the ledger stores it (canonical JSON), and as `kura-signer ledger show` prints it.
+    /// The entry as the ledger stores it (canonical JSON), and as `kura-signer ledger list` prints it.
     public var json: JSONValue {
         switch self {
         case .identity(let k, let s):

@@ -1,4 +1,4 @@
-// `kura-signer ledger verify|show`: the signer's own state, for operators, auditors and tests.
+// `kura-signer ledger verify|list`: the signer's own state, for operators, auditors and tests.
 import ArgumentParser
 import Governance
 import Signer
@@ -9,7 +9,7 @@ struct LedgerCommand: ParsableCommand {
         commandName: "ledger",
         abstract:
             "Verify or list the signer's ledger (needs the keystore passphrase: the ledger key comes from the seed).",
-        subcommands: [LedgerVerify.self, LedgerShow.self])
+        subcommands: [LedgerVerify.self, LedgerList.self])
 }
 
 /// A summary of the open state.
@@ -37,9 +37,9 @@ struct LedgerVerify: ParsableCommand {
     }
 }
 
-struct LedgerShow: ParsableCommand {
+struct LedgerList: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Verify the ledger and print every entry (JSON with --json).")
+        commandName: "list", abstract: "Verify the ledger and list every entry (JSON with --json).")
     @OptionGroup var options: HomeOptions
     @Flag(help: "Machine-readable JSON.") var json = false
 
