@@ -54,7 +54,8 @@ public enum EthereumChecks {
             return .failure(refuse(.fieldForbidden, "\(name) transaction requested; only type 0x02 is signed"))
         }
         let tx: EIP1559Transaction
-        do { tx = try EIP1559Transaction(bytes: Array(unsigned.dropFirst())) } catch {
+        // The signing payload includes its type byte (EIP-2718), which the parser checks.
+        do { tx = try EIP1559Transaction(bytes: unsigned) } catch {
             return .failure(refuse(.malformed, "the EIP-1559 transaction does not parse: \(error.reason)"))
         }
         guard tx.chainID == chainID else {

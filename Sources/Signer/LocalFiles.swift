@@ -37,26 +37,59 @@ public enum LocalFiles {
         return SecretBytes(raw)
     }
 
-    /// Appends `bytes` to an existing file whose size must be `expectedSize` (another writer or a
-    /// replaced file is refused), then `fsync`s it before returning.
-    public static func append(_ path: String, _ bytes: [UInt8], expectedSize: Int) throws(SignerError) {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard fd >= 0 else { throw SignerError(.io, "cannot open \(path): \(errnoText())") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, Int(st.st_size) == expectedSize else {
-            throw SignerError(.stateIntegrity, "\(path) changed size under the signer")
-        }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+    /// Reads all of an open file (from offset 0) up to `limit` bytes; a longer file is an error.
+    public static func read(fd: Int32, name: String, limit: Int) throws(SignerError) -> [UInt8] {
+        var out = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(out.count)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SignerError(.io, "cannot append to \(path): \(errnoText())")
+                throw SignerError(.io, "cannot read \(name): \(errnoText())")
+            }
+            if n == 0 { break }
+            guard out.count + n <= limit else { throw SignerError(.io, "\(name) is larger than \(limit) bytes") }
+            out.append(contentsOf: buffer[0..<n])
+        }
+        return out
+    }
+
+    /// Writes all of `bytes` at `offset` of an open file (no flush).
+    public static func write(fd: Int32, name: String, _ bytes: [UInt8], at offset: Int) throws(SignerError) {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes {
+                pwrite(fd, $0.baseAddress! + written, $0.count - written, off_t(offset + written))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SignerError(.io, "cannot write \(name): \(errnoText())")
             }
             written += n
         }
-        guard fsync(fd) == 0 else { throw SignerError(.io, "cannot flush \(path): \(errnoText())") }
+    }
+
+    /// Replaces the file at `path` atomically with `bytes` (mode 0600): writes `path.new`, `fsync`s
+    /// it, renames it over `path` and `fsync`s the directory, so that after a crash `path` holds
+    /// either the old or the new bytes. The caller must hold the lock that serialises writers (a
+    /// stale `path.new` left by a crash is simply overwritten).
+    public static func replace(_ path: String, _ bytes: [UInt8]) throws(SignerError) {
+        let temp = path + ".new"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SignerError(.io, "cannot create \(temp): \(errnoText())") }
+        do {
+            try write(fd: fd, name: temp, bytes, at: 0)
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard fsync(fd) == 0 else {
+            close(fd)
+            throw SignerError(.io, "cannot flush \(temp): \(errnoText())")
+        }
+        close(fd)
+        guard rename(temp, path) == 0 else { throw SignerError(.io, "cannot move \(temp) into place: \(errnoText())") }
+        guard syncDirectory(of: path) else { throw SignerError(.io, "cannot flush the directory of \(path)") }
     }
 
     /// Whether `path` exists.
@@ -72,6 +105,7 @@ public enum LocalFiles {
             return
         }
         guard mkdir(path, 0o700) == 0 else { throw SignerError(.io, "cannot create \(path): \(errnoText())") }
+        _ = syncDirectory(of: path)
     }
 
     /// Writes `bytes` to a new file at `path` with mode 0600: to a temporary name first, fsync,
@@ -111,7 +145,9 @@ public enum LocalFiles {
         syncDirectory(of: path)
     }
 
-    private static func syncDirectory(of path: String) {
+    /// `fsync`s the directory that holds `path` (so that a created or renamed entry is durable).
+    @discardableResult
+    static func syncDirectory(of path: String) -> Bool {
         let dir: String
         if let slash = path.lastIndex(of: "/") {
             dir = slash == path.startIndex ? "/" : String(path[..<slash])
@@ -119,13 +155,22 @@ public enum LocalFiles {
             dir = "."
         }
         let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = fsync(fd)
-            close(fd)
-        }
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return fsync(fd) == 0
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// Process-wide hygiene for a program that holds secrets (ATTACKS C14).
+public enum ProcessHygiene {
+    /// Sets the core-file size limit to zero (soft and hard), so that a crash never writes the
+    /// process memory — keys, seed, passphrase — to disk.
+    public static func disableCoreDumps() {
+        var none = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
+    }
 }
 
 /// Interactive secret entry on the controlling terminal (`/dev/tty`) with echo turned off, so a

@@ -76,10 +76,14 @@ public struct SignedReceipt: Sendable, Hashable {
     public let receipt: Receipt
     public let signature: SchnorrSignature
 
-    /// Signs a receipt.
+    /// Signs a receipt (BIP-0340 with zero auxiliary data: deterministic).
     public init(_ receipt: Receipt, keypair: Keypair) throws(SignerError) {
         self.receipt = receipt
-        do { signature = try keypair.signSchnorr(message: receipt.digest.bytes) } catch { throw SignerError(error) }
+        // Deterministic (zero auxiliary data), so that an independent verifier can recompute the
+        // signature byte for byte and a nonce covert channel would show (C14, K06).
+        do { signature = try keypair.signSchnorr(message: receipt.digest.bytes, auxRand: LedgerEntry.zeroAux) } catch {
+            throw SignerError(error)
+        }
     }
 
     /// Decodes the signed form.

@@ -12,7 +12,8 @@ public struct SignerContext: Sendable {
     public var ledger: Ledger
     public var state: SignerState
 
-    /// Opens the signer's state for a decrypted keystore (STATE_INTEGRITY if missing or damaged).
+    /// Opens the signer's state for a decrypted keystore (STATE_INTEGRITY if missing or damaged,
+    /// WALLET_MISMATCH if it was created with another seed).
     public static func open(home: SignerHome, contents: Keystore.Contents, network: Network) throws(SignerError)
         -> SignerContext
     {
@@ -22,10 +23,10 @@ public struct SignerContext: Sendable {
         }
         let master: ExtendedPrivateKey
         do { master = try ExtendedPrivateKey(seed: seed) } catch { throw SignerError(error) }
-        let (ledger, state) = try Ledger.open(path: home.ledgerPath, key: Ledger.key(seed: seed))
-        return SignerContext(
-            master: master, network: network, identity: try SignerIdentity.keypair(master: master), ledger: ledger,
-            state: state)
+        let identity = try SignerIdentity.keypair(master: master)
+        let (ledger, state) = try Ledger.open(
+            path: home.ledgerPath, key: Ledger.key(seed: seed), identity: identity.xOnlyPublicKey.key)
+        return SignerContext(master: master, network: network, identity: identity, ledger: ledger, state: state)
     }
 }
 

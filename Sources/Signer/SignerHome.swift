@@ -5,7 +5,7 @@ public import WalletCrypto
     import Glibc
 #endif
 
-/// The signer's own directory: its keystore now, its state and ledger later. Chosen by
+/// The signer's own directory: its keystore, and its state (the ledger and its head). Chosen by
 /// `--home`, else `$KURA_SIGNER_HOME`, else `$HOME/.kura-signer`.
 public struct SignerHome: Sendable {
     /// The directory.
@@ -27,7 +27,7 @@ public struct SignerHome: Sendable {
     /// The keystore file.
     public var keystorePath: String { path + "/keystore.kura" }
 
-    /// The signer's ledger (state) file.
+    /// The signer's ledger (state) file; its committed head is `ledger.kura.head` beside it.
     public var ledgerPath: String { path + "/ledger.kura" }
 
     /// Encrypts and writes a new keystore (refusing to replace one) and returns it.
@@ -38,16 +38,17 @@ public struct SignerHome: Sendable {
             throw SignerError(.alreadyExists, "a keystore already exists at \(keystorePath); refusing to overwrite it")
         }
         // Derive once before writing, so a seed that cannot be used never lands on disk.
-        _ = try contents.masterKey()
+        let identity = try SignerIdentity.keypair(master: contents.masterKey())
         let keystore = try Keystore.seal(contents, network: network, passphrase: passphrase, kdf: kdf)
         try LocalFiles.ensureDirectory(path)
         try LocalFiles.writeNew(keystorePath, keystore.bytes)
-        // The ledger starts empty with the keystore; the genesis pin is its first entry.
+        // The ledger starts with the keystore: its first record is the signer's identity, so that a
+        // keystore later swapped for another seed is recognised (K02); the genesis pin follows.
         let seed: SecretBytes
         do { seed = try contents.mnemonic.seed(passphrase: contents.bip39Passphrase) } catch {
             throw SignerError(error)
         }
-        _ = try Ledger.create(path: ledgerPath, key: Ledger.key(seed: seed))
+        try Ledger.create(path: ledgerPath, key: Ledger.key(seed: seed), identity: identity)
         return keystore
     }
 

@@ -23,17 +23,24 @@ func clockNow() -> Timestamp {
     return (try? Timestamp(seconds: Int64(ts.tv_sec))) ?? (try! Timestamp(seconds: 0))
 }
 
-/// Opens keystore and state for a signing command; keystore problems are KEYSTORE_INVALID,
-/// state problems STATE_INTEGRITY, both exit 6.
-func openContext(_ options: HomeOptions) throws -> SignerContext {
+/// Opens keystore and state for a signing command: state problems are STATE_INTEGRITY, a keystore
+/// holding another seed than the state's is WALLET_MISMATCH, other keystore problems are
+/// KEYSTORE_INVALID; each exits with its family's code. A state held by another process is an error.
+func openContext(_ options: HomeOptions, json: Bool = false) throws -> SignerContext {
     do {
         let home = try SignerHome(explicit: options.home)
         let (keystore, contents) = try options.unlock()
         return try SignerContext.open(home: home, contents: contents, network: keystore.network)
     } catch {
-        let category: RefusalCategory = error.code == .stateIntegrity ? .stateIntegrity : .keystoreInvalid
-        refuse([Refusal(category, "\(error.code.name): \(error.reason)")], json: false)
-        throw ExitCode(RefusalFamily.stateExit)
+        if error.code == .stateBusy { throw fail(error) }
+        let category: RefusalCategory
+        switch error.code {
+        case .stateIntegrity: category = .stateIntegrity
+        case .walletMismatch: category = .walletMismatch
+        default: category = .keystoreInvalid
+        }
+        refuse([Refusal(category, "\(error.code.name): \(error.reason)")], json: json)
+        throw ExitCode(RefusalFamily.exitCode(category))
     }
 }
 
@@ -139,7 +146,7 @@ struct ReviewCommand: ParsableCommand {
     @Flag(help: "Machine-readable JSON.") var json = false
 
     func run() throws {
-        let context = try openContext(options)
+        let context = try openContext(options, json: json)
         let bytes = try readBundle(bundle, json: json)
         switch SignerEngine.review(bundle: bytes, context: context, clock: clockNow()) {
         case .ready(let p):

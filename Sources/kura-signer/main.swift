@@ -65,7 +65,7 @@ struct KuraSigner: ParsableCommand {
         abstract: "Kura's offline cold signer: holds the seed, checks every instruction, signs only what was approved.",
         subcommands: [
             Init.self, XPub.self, Descriptors.self, EthAddress.self, Pin.self, Export.self, ReviewCommand.self,
-            SignCommand.self,
+            SignCommand.self, LedgerCommand.self,
         ]
     )
 }
@@ -294,4 +294,6 @@ struct Descriptors: ParsableCommand {
 
 // Top-level entry point rather than `@main`: SwiftPM compiles main.swift as top-level code once the
 // target has more than one file, and `@main` is not allowed there.
+// No core file may ever hold this process's memory (C14).
+ProcessHygiene.disableCoreDumps()
 KuraSigner.main()
