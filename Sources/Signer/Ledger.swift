@@ -20,6 +20,10 @@ public enum LedgerEntry: Sendable, Hashable {
     case identity(key: XOnlyPublicKey, signature: SchnorrSignature)
     /// The genesis policy hash pinned at the key ceremony.
     case pin(genesis: DocumentHash, time: Timestamp)
+    /// Re-provisioning by an admin quorum (``Reprovision``): the new ledger resumes after the last
+    /// receipt the coordinator holds, with every intent and Ethereum nonce that may have been
+    /// signed before marked as used.
+    case resume(ResumeRecord)
     /// A newer policy version accepted.
     case policy(version: Int64, hash: DocumentHash, time: Timestamp)
     /// A signature about to be released.
@@ -43,6 +47,39 @@ public enum LedgerEntry: Sendable, Hashable {
         public let receipt: DocumentHash
         public let operatorName: String
         public let time: Timestamp
+    }
+
+    /// What a re-provisioned signer resumes from.
+    public struct ResumeRecord: Sendable, Hashable {
+        /// The admin-signed re-provisioning document's digest.
+        public let document: DocumentHash
+        public let sequence: UInt64
+        public let receipt: DocumentHash?
+        public let usedIntents: [IntentID]
+        public let ethereumNonces: [String: UInt64]
+        public let time: Timestamp
+
+        /// The record for a verified document, at `time`.
+        public init(_ d: Reprovision, time: Timestamp) {
+            document = d.digest
+            sequence = d.resumeSequence
+            receipt = d.resumeReceipt
+            usedIntents = d.usedIntents
+            ethereumNonces = Dictionary(d.ethereumNonces.map { ($0.account, $0.nonce) }, uniquingKeysWith: max)
+            self.time = time
+        }
+
+        init(
+            document: DocumentHash, sequence: UInt64, receipt: DocumentHash?, usedIntents: [IntentID],
+            ethereumNonces: [String: UInt64], time: Timestamp
+        ) {
+            self.document = document
+            self.sequence = sequence
+            self.receipt = receipt
+            self.usedIntents = usedIntents
+            self.ethereumNonces = ethereumNonces
+            self.time = time
+        }
     }
 
     /// The identity record for `keypair` (the signer's identity key).
@@ -70,6 +107,7 @@ public enum LedgerEntry: Sendable, Hashable {
         case .identity: return .epoch
         case .pin(_, let t), .policy(_, _, let t): return t
         case .signature(let r): return r.time
+        case .resume(let r): return r.time
         }
     }
 
@@ -100,6 +138,18 @@ public enum LedgerEntry: Sendable, Hashable {
             ]
             if let a = r.ethereumAccount { o["ethereumAccount"] = .string(a) }
             if let n = r.ethereumNonce { o["ethereumNonce"] = .number(Double(n)) }
+            return .object(o)
+        case .resume(let r):
+            var o: [String: JSONValue] = [
+                "type": "resume", "document": .string(r.document.description), "sequence": .number(Double(r.sequence)),
+                "usedIntents": .array(r.usedIntents.map { .string($0.value) }),
+                "ethereumNonces": .array(
+                    r.ethereumNonces.sorted { $0.key < $1.key }.map {
+                        ["account": .string($0.key), "nonce": .number(Double($0.value))]
+                    }),
+                "time": .number(Double(r.time.seconds)),
+            ]
+            if let receipt = r.receipt { o["receipt"] = .string(receipt.description) }
             return .object(o)
         }
     }
@@ -135,6 +185,27 @@ public enum LedgerEntry: Sendable, Hashable {
                     ethereumNonce: try r.optionalInt("ethereumNonce").map { UInt64($0) },
                     receipt: try DocumentHash(hex: r.string("receipt")),
                     operatorName: try r.string("operator"), time: try Timestamp(seconds: Int64(r.int("time")))))
+        case "resume":
+            var intents = [IntentID]()
+            for v in try r.array("usedIntents") {
+                guard case .string(let s) = v else {
+                    throw GovernanceError(.wrongType, .stateIntegrity, "bad intent id")
+                }
+                intents.append(try IntentID(s))
+            }
+            var nonces = [String: UInt64]()
+            for v in try r.array("ethereumNonces") {
+                var o = try JSONObjectReader(v, path: "ledger.ethereumNonces[]")
+                nonces[try o.string("account")] = UInt64(try o.int("nonce", in: 0...Int(Int64.max >> 11)))
+                try o.finish()
+            }
+            self = .resume(
+                ResumeRecord(
+                    document: try DocumentHash(hex: r.string("document")), sequence: UInt64(try r.int("sequence")),
+                    receipt: try r.optionalString("receipt").map { s throws(GovernanceError) in
+                        try DocumentHash(hex: s)
+                    },
+                    usedIntents: intents, ethereumNonces: nonces, time: try Timestamp(seconds: Int64(r.int("time")))))
         case let other:
             throw GovernanceError(.invalidValue, .stateIntegrity, "unknown ledger entry type '\(other.prefix(20))'")
         }
@@ -225,6 +296,17 @@ public struct SignerState: Sendable {
                 }
                 ethereumNonces[a] = n
             }
+        case .resume(let r):
+            guard genesis != nil, sequence == 0, receipts.isEmpty, history.usedIntents.isEmpty else {
+                throw SignerError(.stateIntegrity, "the ledger resumes after it has already signed")
+            }
+            guard (r.sequence == 0) == (r.receipt == nil) else {
+                throw SignerError(.stateIntegrity, "the ledger's resume record is inconsistent")
+            }
+            sequence = r.sequence
+            if let receipt = r.receipt { receipts[r.sequence] = receipt }
+            history.usedIntents.formUnion(r.usedIntents)
+            for (a, n) in r.ethereumNonces { ethereumNonces[a] = max(ethereumNonces[a] ?? 0, n) }
         }
     }
 }

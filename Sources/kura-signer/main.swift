@@ -65,7 +65,7 @@ struct KuraSigner: ParsableCommand {
         abstract: "Kura's offline cold signer: holds the seed, checks every instruction, signs only what was approved.",
         subcommands: [
             Init.self, XPub.self, Descriptors.self, EthAddress.self, Pin.self, Export.self, ReviewCommand.self,
-            SignCommand.self, LedgerCommand.self,
+            SignCommand.self, LedgerCommand.self, ReprovisionCommand.self,
         ]
     )
 }
