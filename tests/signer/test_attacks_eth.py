@@ -261,6 +261,19 @@ def test_E13_type_confusion(eth):
     # Relabelled as 0x02 with its authorizationList still attached: ten fields, not nine.
     body = rlp.decode(bytes.fromhex(eip7702(EXCHANGE_ETH, AMOUNT, delegate=ATTACKER)[2:]))
     eth.refused(ia, reencode_1559(body), "MALFORMED")
+    # The signer hashes 0x02 ‖ rlp itself: the approved transaction in any other byte encoding
+    # (edited by hand) is refused, so no second payload hashes differently for the same fields.
+    good = bytes.fromhex(native())
+    fields = rlp.decode(good[1:])
+    assert good[1] < 0xf8 and len(good) - 2 < 56  # a short list header
+    for mutated in (
+        good[:1] + b"\xf8" + bytes([len(good) - 2]) + good[2:],  # the list length in the long form
+        good[:1] + rlp.encode(fields[:6] + [b"\x00" + fields[6]] + fields[7:]),  # value with a leading zero
+        good[:1] + rlp.encode([fields[0], b"\x00"] + fields[2:]),  # nonce 0 as 0x00, not the empty string
+        good + b"\x00",  # a trailing byte
+        good[:-1],  # truncated
+    ):
+        eth.refused(ia, mutated.hex(), "MALFORMED")
     eth.signs(ia, native())
 
 
