@@ -12,7 +12,7 @@ from eth_abi import decode, encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
-from conftest import ROOT
+from conftest import ROOT, register_secret
 from harness import CHAIN_ID, EXIT_GOVERNANCE, EXIT_MALFORMED, EXIT_STATE, EXIT_TRANSACTION, refusal
 
 GWEI = 10**9
@@ -184,7 +184,9 @@ def check_signed(raw_hex: str, unsigned_hex: str, account: str, key: bytes | Non
 def wallet_key(mnemonic: str) -> bytes:
     """The wallet's private key m/44'/60'/0'/0/0, derived by eth-account (kept in memory only)."""
     Account.enable_unaudited_hdwallet_features()
-    return bytes(Account.from_mnemonic(mnemonic, account_path="m/44'/60'/0'/0/0").key)
+    key = bytes(Account.from_mnemonic(mnemonic, account_path="m/44'/60'/0'/0/0").key)
+    register_secret(passphrase=key.hex())  # the secret scan also looks for the account's key
+    return key
 
 
 # -- the EVM ------------------------------------------------------------------------------------
