@@ -68,8 +68,9 @@ class Company:
     three cold signers: vault-a holds the single-sig BTC wallets (wpkh, and BIP-0086 taproot) and the ETH
     wallet; a, b, c the 2-of-3."""
 
-    def __init__(self, tmp: pathlib.Path):
+    def __init__(self, tmp: pathlib.Path, token: str = TOKEN):
         self.dir = tmp
+        self.token = token  # the usdc contract in the registry (a deployed token for EVM tests)
         self.now = int(time.time())
         self.created = self.now - 10 * DAY
         self.keys = {}
@@ -102,7 +103,7 @@ class Company:
             "assets": [
                 {"id": "btc", "chain": "bitcoin", "network": "regtest", "symbol": "BTC", "decimals": 8},
                 {"id": "eth", "chain": "ethereum", "chainId": CHAIN_ID, "symbol": "ETH", "decimals": 18},
-                {"id": "usdc", "chain": "ethereum", "chainId": CHAIN_ID, "symbol": "USDC", "decimals": 6, "contract": TOKEN},
+                {"id": "usdc", "chain": "ethereum", "chainId": CHAIN_ID, "symbol": "USDC", "decimals": 6, "contract": self.token},
             ],
             "wallets": [
                 {"id": "btc-main", "chain": "bitcoin", "network": "regtest", "signers": ["vault-a"],
@@ -157,7 +158,7 @@ class Company:
         return args
 
     def intent(self, wallet="btc-main", asset="btc", to="exchange", amount="50000000", lifetime=3600, fee_caps=(),
-               pin_inputs=(), pin_nonce=None):
+               pin_inputs=(), pin_nonce=None, edit=None):
         self.counter += 1
         unsigned = self.dir / f"intent-{self.counter}.json"
         args = ["intent", "new", *self.chain_args(), "--wallet", wallet, "--asset", asset, "--to", to, "--amount", amount,
@@ -169,6 +170,10 @@ class Company:
         if pin_nonce is not None:
             args += ["--pin-eth-nonce", str(pin_nonce)]
         run("kura", *args, check=True)
+        if edit:  # what the initiator's device is made to sign (e.g. a poisoned address)
+            doc = json.loads(unsigned.read_text())
+            edit(doc)
+            unsigned.write_text(json.dumps(doc))
         signed = self.dir / f"intent-{self.counter}.signed.json"
         run("kura", "intent", "sign", unsigned, "--key", self.dir / "alice.key", "--credential", "alice-key", "--out", signed, check=True)
         return signed
