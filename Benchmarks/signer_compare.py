@@ -77,6 +77,7 @@ def main():
     ap.add_argument("--iterations", type=int, default=20, help="bundles per round, in-process and BDK")
     ap.add_argument("--processes", type=int, default=3, help="kura-signer runs per round and keystore")
     ap.add_argument("--bin", type=pathlib.Path, default=None)
+    ap.add_argument("--keep", action="store_true", help="keep the company (bundle, signer homes) for profiling")
     args = ap.parse_args()
     if not BENCH.exists():
         sys.exit(f"{BENCH} missing: build with `swift build -c release --package-path Benchmarks --product kura-bench`")
@@ -167,7 +168,11 @@ def main():
         load_end = os.getloadavg()
         size, psbt_size = bundle.stat().st_size, len(base64.b64decode(psbt))
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            print(f"kept {tmp}: bundle {tmp / 'bundle-100.json'}, home {tmp / 'signer-a'}, passphrase {tmp / 'pass-a'}",
+                  file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     med = {k: statistics.median(v) for k, v in rows.items()}
     peak = {k: max(v) for k, v in rows.items() if k.endswith("_kib")}
