@@ -21,6 +21,8 @@ let package = Package(
                 .product(name: "WalletCrypto", package: "Kura"),
                 .product(name: "Bitcoin", package: "Kura"),
                 .product(name: "Ethereum", package: "Kura"),
+                .product(name: "Governance", package: "Kura"),
+                .product(name: "Signer", package: "Kura"),
             ],
             path: "Sources/kura-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]

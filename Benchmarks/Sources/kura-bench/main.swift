@@ -1,6 +1,8 @@
 // kura-bench OP ITERATIONS: runs one operation ITERATIONS times after a warm-up and prints
 // {"op": ..., "iterations": ..., "seconds": ..., "ops_per_second": ...}. Driven by compare.py,
 // which interleaves it with the same operations in BDK, embit and coincurve.
+// kura-bench signer-bundle BUNDLE HOME PASSFILE ITERATIONS: the cold signer's review and sign
+// (SignerOps.swift), driven by signer_compare.py.
 import Bitcoin
 import Ethereum
 import Foundation
@@ -16,6 +18,15 @@ if args.count == 3 && args[1] == "emit" {
     }
     print(text)
     exit(0)
+}
+if args.count == 6 && args[1] == "signer-bundle", let n = Int(args[5]), n > 0 {
+    do {
+        print(try SignerBench.run(bundlePath: args[2], homePath: args[3], passfile: args[4], iterations: n))
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("kura-bench signer-bundle: \(error)\n".utf8))
+        exit(1)
+    }
 }
 guard args.count == 3, let iterations = Int(args[2]), iterations > 0 else {
     FileHandle.standardError.write(Data("usage: kura-bench OP ITERATIONS\n".utf8))
