@@ -195,6 +195,12 @@ def test_B08_smuggled_input(co):
     p.outputs[change_output(p)].value += vault_psbt.inputs[0].non_witness_utxo.vout[vault_psbt.inputs[0].vout].value
     refused(co, vault, intent, approvals, p, "INPUT_INVALID")
     signs(co, vault, intent, approvals, psbt)
+    # The other direction: a coin of the single-sig wallet (one key) spent by a 2-of-3 vault request.
+    v_intent, v_approvals, v_psbt = case(co, wallet="btc-vault")
+    v = load(v_psbt)
+    v.inputs.append(load(psbt).inputs[0])
+    refused(co, vault, v_intent, v_approvals, v, "INPUT_INVALID")
+    signs(co, vault, v_intent, v_approvals, v_psbt)
     # (b) A UTXO of this wallet that the intent (which pins its coins) did not approve.
     unpinned, _, built = case(co)
     b = load(built)
