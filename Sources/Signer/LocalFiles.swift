@@ -171,6 +171,14 @@ public enum ProcessHygiene {
         var none = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
     }
+
+    /// Restores the default action of every crash signal, replacing the handlers the Swift
+    /// runtime's backtracer installs: that backtracer prints registers and the memory they point
+    /// to on stderr, which may hold key material. A crash then ends the process silently (and,
+    /// with ``disableCoreDumps()``, without a core file).
+    public static func disableCrashReports() {
+        for s in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] { _ = signal(s, SIG_DFL) }
+    }
 }
 
 /// Interactive secret entry on the controlling terminal (`/dev/tty`) with echo turned off, so a

@@ -294,6 +294,7 @@ struct Descriptors: ParsableCommand {
 
 // Top-level entry point rather than `@main`: SwiftPM compiles main.swift as top-level code once the
 // target has more than one file, and `@main` is not allowed there.
-// No core file may ever hold this process's memory (C14).
+// No core file or crash report may ever hold this process's memory (C14).
 ProcessHygiene.disableCoreDumps()
+ProcessHygiene.disableCrashReports()
 KuraSigner.main()
