@@ -65,5 +65,6 @@ fuzz: deps
 	Fuzz/run.sh --build
 	@for t in $$(Fuzz/run.sh --list); do Fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-run: build
+run: build venv
 	KURA_BIN=$(BIN) scripts/walkthrough.sh
+	KURA_BIN=$(BIN) $(PY) scripts/walkthrough.py
