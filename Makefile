@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := libsecp256k1-dev libsqlite3-dev python3 python3-venv binutils chromium
+APT_PACKAGES := libsecp256k1-dev libsqlite3-dev python3 python3-venv binutils chromium strace
 VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= release
