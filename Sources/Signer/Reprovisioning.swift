@@ -23,15 +23,10 @@ extension SignerEngine {
         home: SignerHome, contents: Keystore.Contents, genesis: DocumentHash, chain: [SignedPolicy],
         document: SignedReprovision, clock: Timestamp
     ) throws(SignerError) -> ReprovisionOutcome {
-        let seed: SecretBytes
-        do { seed = try contents.mnemonic.seed(passphrase: contents.bip39Passphrase) } catch {
-            throw SignerError(error)
-        }
-        let master: ExtendedPrivateKey
-        do { master = try ExtendedPrivateKey(seed: seed) } catch { throw SignerError(error) }
-        let identity = try SignerIdentity.keypair(master: master)
+        let keys = try SignerKeys(contents)
+        let identity = keys.identity
         let me = identity.xOnlyPublicKey.key
-        let key = Ledger.key(seed: seed)
+        let key = keys.ledgerKey
 
         // What the current state says, if it can be read at all.
         var existing: SignerState? = nil

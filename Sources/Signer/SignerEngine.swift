@@ -17,16 +17,29 @@ public struct SignerContext: Sendable {
     public static func open(home: SignerHome, contents: Keystore.Contents, network: Network) throws(SignerError)
         -> SignerContext
     {
+        let keys = try SignerKeys(contents)
+        let (ledger, state) = try Ledger.open(
+            path: home.ledgerPath, key: keys.ledgerKey, identity: keys.identity.xOnlyPublicKey.key)
+        return SignerContext(
+            master: keys.master, network: network, identity: keys.identity, ledger: ledger, state: state)
+    }
+}
+
+/// The keys a decrypted keystore yields for the signer's own use: the master key, the identity
+/// key (receipts, the ledger's first record) and the ledger's integrity key.
+struct SignerKeys {
+    let master: ExtendedPrivateKey
+    let identity: Keypair
+    let ledgerKey: SecretBytes
+
+    init(_ contents: Keystore.Contents) throws(SignerError) {
         let seed: SecretBytes
         do { seed = try contents.mnemonic.seed(passphrase: contents.bip39Passphrase) } catch {
             throw SignerError(error)
         }
-        let master: ExtendedPrivateKey
         do { master = try ExtendedPrivateKey(seed: seed) } catch { throw SignerError(error) }
-        let identity = try SignerIdentity.keypair(master: master)
-        let (ledger, state) = try Ledger.open(
-            path: home.ledgerPath, key: Ledger.key(seed: seed), identity: identity.xOnlyPublicKey.key)
-        return SignerContext(master: master, network: network, identity: identity, ledger: ledger, state: state)
+        identity = try SignerIdentity.keypair(master: master)
+        ledgerKey = Ledger.key(seed: seed)
     }
 }
 

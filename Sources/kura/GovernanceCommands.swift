@@ -58,6 +58,21 @@ enum GovernanceIO {
     }
 }
 
+/// An admin's key, member id and credential id, for adding a signature to a document (a policy
+/// proposal, a re-provisioning document).
+struct MemberSigningOptions: ParsableArguments {
+    @Option(help: "Your key file.") var key: String
+    @Option(help: "Your member id.") var member: String
+    @Option(help: "Your credential id.") var credential: String
+
+    /// Signs `digest` with the key file, as this member and credential.
+    func sign(_ digest: DocumentHash) throws -> MemberSignature {
+        MemberSignature(
+            member: try MemberID(member), credential: try CredentialID(credential),
+            evidence: try GovernanceIO.loadKey(key).sign(digest: digest.bytes))
+    }
+}
+
 /// Options naming the policy chain and its pinned genesis.
 struct ChainOptions: ParsableArguments {
     @Option(help: "The pinned genesis policy hash (64 hex digits).")
@@ -209,17 +224,12 @@ struct PolicyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add your admin signature to a policy proposal (in place).")
         @Argument var file: String
-        @Option(help: "Your key file.") var key: String
-        @Option(help: "Your member id.") var member: String
-        @Option(help: "Your credential id.") var credential: String
+        @OptionGroup var signer: MemberSigningOptions
 
         func run() throws {
             try GovernanceIO.run {
                 let signed = try SignedPolicy(json: try GovernanceIO.readJSON(file))
-                let k = try GovernanceIO.loadKey(key)
-                let sig = MemberSignature(
-                    member: try MemberID(member), credential: try CredentialID(credential),
-                    evidence: try k.sign(digest: signed.policy.hash.bytes))
+                let sig = try signer.sign(signed.policy.hash)
                 let rest = signed.signatures.filter { $0.member != sig.member }
                 try GovernanceIO.writeJSON(SignedPolicy(policy: signed.policy, signatures: rest + [sig]).json, to: file)
                 GovernanceIO.print("signed policy version \(signed.policy.version) (\(rest.count + 1) signature(s))")

@@ -73,17 +73,12 @@ struct ReprovisionCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add your admin signature to a re-provisioning document (in place).")
         @Argument var file: String
-        @Option(help: "Your key file.") var key: String
-        @Option(help: "Your member id.") var member: String
-        @Option(help: "Your credential id.") var credential: String
+        @OptionGroup var signer: MemberSigningOptions
 
         func run() throws {
             try GovernanceIO.run {
                 let signed = try SignedReprovision(json: try GovernanceIO.readJSON(file))
-                let k = try GovernanceIO.loadKey(key)
-                let sig = MemberSignature(
-                    member: try MemberID(member), credential: try CredentialID(credential),
-                    evidence: try k.sign(digest: signed.reprovision.digest.bytes))
+                let sig = try signer.sign(signed.reprovision.digest)
                 let rest = signed.signatures.filter { $0.member != sig.member }
                 try GovernanceIO.writeJSON(
                     SignedReprovision(reprovision: signed.reprovision, signatures: rest + [sig]).json, to: file)
