@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := libsecp256k1-dev libsqlite3-dev python3 python3-venv binutils chromium strace
+APT_PACKAGES := libsecp256k1-dev libsqlite3-dev python3 python3-venv binutils chromium strace postgresql-15
 VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= release
@@ -47,8 +47,10 @@ format-check:
 	swift format lint --strict --recursive --parallel Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources \
 	  Benchmarks/Benchmarks Fuzz/Package.swift Fuzz/Sources
 
+# The storage conformance suite also runs against a throw-away PostgreSQL 15 (ADR 0010).
 unit-test: build-tests
-	swift test $(SWIFT_FLAGS) --skip-build
+	@url=$$(scripts/pg-test-server.sh start) || exit 1; trap 'scripts/pg-test-server.sh stop' EXIT; \
+	  KURA_TEST_POSTGRES_URL=$$url KURA_REQUIRE_POSTGRES=1 swift test $(SWIFT_FLAGS) --skip-build
 
 interop-test: build venv
 	KURA_BIN=$(BIN) $(PY) -m pytest $(PYTEST_FLAGS) tests

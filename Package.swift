@@ -29,6 +29,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        // Coordinator side only (ADR 0010): the signer's closure never links these.
+        .package(url: "https://github.com/vapor/sql-kit.git", exact: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", exact: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", exact: "2.17.0"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
     ],
     targets: [
         // Rung 0: the C boundary. Only WalletCrypto/Secp256k1/ imports it.
@@ -67,6 +73,26 @@ let package = Package(
                 "WalletCrypto", "Bitcoin", "Ethereum", "Governance",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Rung 3 (coordinator side): domain records and the storage ports. Pure; no key material.
+        .target(
+            name: "CoordinatorCore",
+            dependencies: ["Governance", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // Rung 3 (coordinator side): the SQLite and PostgreSQL adapters and their migrations (ADR 0010).
+        .target(
+            name: "CoordinatorStorage",
+            dependencies: [
+                "CoordinatorCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -116,6 +142,15 @@ let package = Package(
         .testTarget(
             name: "GovernanceTests",
             dependencies: ["Governance", "WalletCrypto", "Bitcoin", "Ethereum", "KuraTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CoordinatorStorageTests",
+            dependencies: [
+                "CoordinatorCore", "CoordinatorStorage", "Governance",
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,87 @@
+public import Governance
+
+/// Organisations: the tenants. Every other port takes the organisation id first, and no query of any adapter
+/// reads or writes a row of another organisation.
+public protocol OrganizationStore: Sendable {
+    /// Stores a new organisation; `.duplicate` if the id is taken.
+    func createOrganization(_ organization: OrganizationRecord) async throws(StorageError)
+    /// The organisation, or `nil`.
+    func organization(_ id: OrganizationID) async throws(StorageError) -> OrganizationRecord?
+}
+
+/// Policy versions and the member and credential snapshot each one lists. Append-only.
+public protocol PolicyStore: Sendable {
+    /// Appends a policy version with its members and credentials, in one transaction. The first version has no
+    /// previous hash; every later one names the current head's hash and has the next version number, or the
+    /// append fails with `.conflict` and stores nothing.
+    func appendPolicyVersion(
+        _ policy: PolicyVersionRecord, members: [MemberRecord], credentials: [CredentialRecord]
+    ) async throws(StorageError)
+    /// The newest policy version, or `nil` before bootstrap.
+    func currentPolicy(_ organization: OrganizationID) async throws(StorageError) -> PolicyVersionRecord?
+    /// Every policy version, oldest first.
+    func policyVersions(_ organization: OrganizationID) async throws(StorageError) -> [PolicyVersionRecord]
+    /// The members a policy version lists, by member id.
+    func members(_ organization: OrganizationID, policyVersion: Int64) async throws(StorageError) -> [MemberRecord]
+    /// The credentials a policy version lists, by credential id.
+    func credentials(_ organization: OrganizationID, policyVersion: Int64) async throws(StorageError)
+        -> [CredentialRecord]
+}
+
+/// Intents and their lifecycle state.
+public protocol IntentStore: Sendable {
+    /// Stores a new intent; `.duplicate` if its id or digest is taken in the organisation, `.missingReference` if
+    /// its policy version is unknown there.
+    func insertIntent(_ intent: IntentRecord) async throws(StorageError)
+    /// The intent, or `nil`.
+    func intent(_ organization: OrganizationID, id: IntentID) async throws(StorageError) -> IntentRecord?
+    /// Intents, newest first (ties by id), optionally only those in `state`, at most `limit`.
+    func intents(_ organization: OrganizationID, state: IntentLifecycle.State?, limit: Int) async throws(StorageError)
+        -> [IntentRecord]
+    /// Moves an intent from `expected` to `new` (compare-and-set); `.conflict` if it is not in `expected`,
+    /// `.missingReference` if there is no such intent.
+    func transitionIntent(
+        _ organization: OrganizationID, id: IntentID, from expected: IntentLifecycle.State,
+        to new: IntentLifecycle.State
+    ) async throws(StorageError)
+}
+
+/// Approvals, bundles and signer receipts of intents. Append-only.
+public protocol ApprovalStore: Sendable {
+    /// Stores an approval; `.duplicate` if this approver already approved this intent.
+    func insertApproval(_ approval: ApprovalRecord) async throws(StorageError)
+    /// The approvals of an intent, by approver id.
+    func approvals(_ organization: OrganizationID, intent: IntentID) async throws(StorageError) -> [ApprovalRecord]
+    /// Stores the signing bundle of an intent; `.duplicate` if it already has one.
+    func insertBundle(_ bundle: BundleRecord) async throws(StorageError)
+    /// The signing bundle of an intent, or `nil`.
+    func bundle(_ organization: OrganizationID, intent: IntentID) async throws(StorageError) -> BundleRecord?
+    /// Stores a signer receipt; `.duplicate` if this signer already has a receipt for this intent.
+    func insertReceipt(_ receipt: ReceiptRecord) async throws(StorageError)
+    /// The receipts of an intent, by signer id.
+    func receipts(_ organization: OrganizationID, intent: IntentID) async throws(StorageError) -> [ReceiptRecord]
+}
+
+/// The hash-chained audit log, one chain per organisation.
+public protocol AuditStore: Sendable {
+    /// Appends an event after the organisation's last one (serialised per organisation, so concurrent appenders
+    /// never fork the chain) and returns it with its sequence and hash.
+    func appendAuditEvent(
+        _ organization: OrganizationID, kind: String, subject: String, payload: [UInt8], at: Timestamp
+    ) async throws(StorageError) -> AuditEvent
+    /// Events with a sequence greater than `after`, oldest first, at most `limit`.
+    func auditEvents(_ organization: OrganizationID, after: Int64, limit: Int) async throws(StorageError)
+        -> [AuditEvent]
+}
+
+/// Everything the coordinator stores. Adapters: `SQLiteCoordinatorStore` and `PostgresCoordinatorStore`
+/// (CoordinatorStorage); one conformance suite runs against both.
+public protocol CoordinatorStore: OrganizationStore, PolicyStore, IntentStore, ApprovalStore, AuditStore {
+    /// Applies the migrations this build knows that the database lacks; `.schemaMismatch` if the database
+    /// has migrations this build does not know.
+    func migrate() async throws(StorageError)
+    /// The names of the migrations applied, in order.
+    func appliedMigrations() async throws(StorageError) -> [String]
+    /// Closes connections; the store must not be used afterwards.
+    func close() async
+}

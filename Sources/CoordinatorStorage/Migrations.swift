@@ -1,0 +1,166 @@
+/// The SQL both adapters share, with the few spellings that differ filled in per back end.
+enum SQLFlavor: Sendable {
+    case sqlite, postgres
+
+    /// Fills `{bytes}`, `{int}` and `{strict}` in a statement.
+    func render(_ template: String) -> String {
+        switch self {
+        case .sqlite:
+            template.replacing("{bytes}", with: "BLOB").replacing("{int}", with: "INTEGER")
+                .replacing("{strict}", with: " STRICT")
+        case .postgres:
+            template.replacing("{bytes}", with: "BYTEA").replacing("{int}", with: "BIGINT")
+                .replacing("{strict}", with: "")
+        }
+    }
+}
+
+/// A named schema change. Migrations are append-only: a released migration is never edited, renamed or
+/// reordered; a change to the schema is a new migration at the end of ``Migration/all``.
+struct Migration: Sendable {
+    /// The name recorded in `kura_migrations`.
+    let name: String
+    /// The statements, applied in order in one transaction.
+    let statements: [String]
+
+    /// Every migration, in the order it is applied.
+    static let all: [Migration] = [
+        Migration(
+            name: "0001-organizations",
+            statements: [
+                """
+                CREATE TABLE organizations (
+                    id TEXT NOT NULL PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+                    name TEXT NOT NULL,
+                    genesis_hash {bytes} NOT NULL CHECK (length(genesis_hash) = 32),
+                    created_at {int} NOT NULL CHECK (created_at >= 0)
+                ){strict}
+                """
+            ]),
+        Migration(
+            name: "0002-policy-versions-members-credentials",
+            statements: [
+                """
+                CREATE TABLE policy_versions (
+                    org_id TEXT NOT NULL REFERENCES organizations (id),
+                    version {int} NOT NULL CHECK (version >= 0),
+                    hash {bytes} NOT NULL CHECK (length(hash) = 32),
+                    previous_hash {bytes} CHECK (previous_hash IS NULL OR length(previous_hash) = 32),
+                    document {bytes} NOT NULL,
+                    stored_at {int} NOT NULL,
+                    PRIMARY KEY (org_id, version),
+                    UNIQUE (org_id, hash)
+                ){strict}
+                """,
+                """
+                CREATE TABLE members (
+                    org_id TEXT NOT NULL,
+                    policy_version {int} NOT NULL,
+                    member_id TEXT NOT NULL CHECK (length(member_id) BETWEEN 1 AND 64),
+                    name TEXT NOT NULL,
+                    roles TEXT NOT NULL,
+                    PRIMARY KEY (org_id, policy_version, member_id),
+                    FOREIGN KEY (org_id, policy_version) REFERENCES policy_versions (org_id, version)
+                ){strict}
+                """,
+                """
+                CREATE TABLE credentials (
+                    org_id TEXT NOT NULL,
+                    policy_version {int} NOT NULL,
+                    credential_id TEXT NOT NULL CHECK (length(credential_id) BETWEEN 1 AND 64),
+                    member_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    public_key {bytes} NOT NULL,
+                    PRIMARY KEY (org_id, policy_version, credential_id),
+                    FOREIGN KEY (org_id, policy_version, member_id)
+                        REFERENCES members (org_id, policy_version, member_id)
+                ){strict}
+                """,
+            ]),
+        Migration(
+            name: "0003-intents",
+            statements: [
+                """
+                CREATE TABLE intents (
+                    org_id TEXT NOT NULL,
+                    id TEXT NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
+                    digest {bytes} NOT NULL CHECK (length(digest) = 32),
+                    policy_version {int} NOT NULL,
+                    initiator TEXT NOT NULL,
+                    wallet TEXT NOT NULL,
+                    asset TEXT NOT NULL,
+                    destination TEXT NOT NULL CHECK (length(destination) > 0),
+                    amount TEXT NOT NULL CHECK (length(amount) BETWEEN 1 AND 78),
+                    state TEXT NOT NULL CHECK (state IN ('draft', 'awaitingApprovals', 'approved', 'built',
+                        'signing', 'signed', 'broadcast', 'confirmed', 'rejected', 'expired', 'failed')),
+                    document {bytes} NOT NULL,
+                    created_at {int} NOT NULL,
+                    expires_at {int} NOT NULL CHECK (expires_at >= created_at),
+                    PRIMARY KEY (org_id, id),
+                    UNIQUE (org_id, digest),
+                    FOREIGN KEY (org_id, policy_version) REFERENCES policy_versions (org_id, version),
+                    FOREIGN KEY (org_id, policy_version, initiator)
+                        REFERENCES members (org_id, policy_version, member_id)
+                ){strict}
+                """,
+                "CREATE INDEX intents_by_state ON intents (org_id, state, created_at)",
+                "CREATE INDEX intents_by_time ON intents (org_id, created_at)",
+            ]),
+        Migration(
+            name: "0004-approvals-bundles-receipts",
+            statements: [
+                """
+                CREATE TABLE approvals (
+                    org_id TEXT NOT NULL,
+                    intent_id TEXT NOT NULL,
+                    approver TEXT NOT NULL,
+                    credential_id TEXT NOT NULL,
+                    document {bytes} NOT NULL,
+                    stored_at {int} NOT NULL,
+                    PRIMARY KEY (org_id, intent_id, approver),
+                    FOREIGN KEY (org_id, intent_id) REFERENCES intents (org_id, id)
+                ){strict}
+                """,
+                """
+                CREATE TABLE bundles (
+                    org_id TEXT NOT NULL,
+                    intent_id TEXT NOT NULL,
+                    digest {bytes} NOT NULL CHECK (length(digest) = 32),
+                    bytes {bytes} NOT NULL,
+                    issued_at {int} NOT NULL,
+                    PRIMARY KEY (org_id, intent_id),
+                    FOREIGN KEY (org_id, intent_id) REFERENCES intents (org_id, id)
+                ){strict}
+                """,
+                """
+                CREATE TABLE receipts (
+                    org_id TEXT NOT NULL,
+                    intent_id TEXT NOT NULL,
+                    signer_id TEXT NOT NULL,
+                    document {bytes} NOT NULL,
+                    stored_at {int} NOT NULL,
+                    PRIMARY KEY (org_id, intent_id, signer_id),
+                    FOREIGN KEY (org_id, intent_id) REFERENCES intents (org_id, id)
+                ){strict}
+                """,
+            ]),
+        Migration(
+            name: "0005-audit-events",
+            statements: [
+                """
+                CREATE TABLE audit_events (
+                    org_id TEXT NOT NULL REFERENCES organizations (id),
+                    seq {int} NOT NULL CHECK (seq >= 1),
+                    kind TEXT NOT NULL CHECK (length(kind) > 0),
+                    subject TEXT NOT NULL,
+                    payload {bytes} NOT NULL,
+                    at {int} NOT NULL,
+                    previous_hash {bytes} NOT NULL CHECK (length(previous_hash) = 32),
+                    hash {bytes} NOT NULL CHECK (length(hash) = 32),
+                    PRIMARY KEY (org_id, seq),
+                    UNIQUE (org_id, hash)
+                ){strict}
+                """
+            ]),
+    ]
+}

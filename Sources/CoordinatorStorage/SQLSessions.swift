@@ -1,0 +1,140 @@
+import Logging
+import NIOPosix
+import PostgresKit
+import SQLiteKit
+
+/// How an adapter hands out database sessions: reads, and writes inside one transaction.
+protocol SQLSessions: Sendable {
+    /// The SQL spelling of the back end.
+    var flavor: SQLFlavor { get }
+    /// Runs `body` on one session without opening a transaction.
+    func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
+    /// Runs `body` inside one transaction on one session: committed if it returns, rolled back if it throws.
+    func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
+    /// Closes every connection.
+    func close() async
+}
+
+extension SQLSessions {
+    /// Runs `body` between `begin` and `COMMIT` on `db`, rolling back when it throws.
+    func transaction<R: Sendable>(
+        on db: any SQLDatabase, begin: SQLQueryString,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R {
+        try await db.raw(begin).run()
+        do {
+            let result = try await body(db)
+            try await db.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            throw error
+        }
+    }
+}
+
+/// Serialises callers: one at a time holds the gate (SQLite's single connection, one writer).
+actor AsyncGate {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func leave() {
+        if waiters.isEmpty {
+            busy = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+
+    func withGate<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R {
+        await enter()
+        do {
+            let result = try await body()
+            leave()
+            return result
+        } catch {
+            leave()
+            throw error
+        }
+    }
+}
+
+/// One SQLite connection to one file, in WAL mode with foreign keys on; callers take turns.
+final class SQLiteSessions: SQLSessions {
+    let flavor = SQLFlavor.sqlite
+    private let connection: SQLiteConnection
+    private let gate = AsyncGate()
+
+    private init(connection: SQLiteConnection) { self.connection = connection }
+
+    static func open(path: String, logger: Logger) async throws -> SQLiteSessions {
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let db = connection.sql()
+        do {
+            _ = try await db.raw("PRAGMA journal_mode = WAL").all()
+            try await db.raw("PRAGMA foreign_keys = ON").run()
+            try await db.raw("PRAGMA synchronous = FULL").run()
+            try await db.raw("PRAGMA busy_timeout = 5000").run()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return SQLiteSessions(connection: connection)
+    }
+
+    func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        let db = connection.sql()
+        return try await gate.withGate { try await body(db) }
+    }
+
+    func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        let db = connection.sql()
+        return try await gate.withGate { try await self.transaction(on: db, begin: "BEGIN IMMEDIATE", body) }
+    }
+
+    func close() async {
+        await gate.enter()
+        try? await connection.close()
+    }
+}
+
+/// A pool of PostgreSQL connections; each write is one transaction on one pooled connection.
+///
+/// `@unchecked Sendable`: async-kit's `EventLoopGroupConnectionPool` is not annotated, but it is built to be
+/// shared across threads (each per-loop pool is confined to its event loop, and shutdown is lock-protected);
+/// both stored properties are immutable.
+final class PostgresSessions: SQLSessions, @unchecked Sendable {
+    let flavor = SQLFlavor.postgres
+    private let pools: EventLoopGroupConnectionPool<PostgresConnectionSource>
+    private let logger: Logger
+
+    init(configuration: SQLPostgresConfiguration, maxConnectionsPerEventLoop: Int, logger: Logger) {
+        self.pools = EventLoopGroupConnectionPool(
+            source: PostgresConnectionSource(sqlConfiguration: configuration),
+            maxConnectionsPerEventLoop: maxConnectionsPerEventLoop, logger: logger,
+            on: MultiThreadedEventLoopGroup.singleton)
+        self.logger = logger
+    }
+
+    private var database: any SQLDatabase { pools.database(logger: logger).sql() }
+
+    func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await database.withSession { db in try await body(db) }
+    }
+
+    func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await database.withSession { db in try await self.transaction(on: db, begin: "BEGIN", body) }
+    }
+
+    func close() async {
+        try? await pools.shutdownAsync()
+    }
+}

@@ -1,0 +1,336 @@
+import CoordinatorCore
+import CoordinatorStorage
+import Foundation
+import Governance
+import Testing
+
+/// `try await expectStorageError(.duplicate) { … }`: the body must fail with exactly this code.
+func expectStorageError(
+    _ code: StorageError.Code, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async {
+    do {
+        try await body()
+        Issue.record("expected a \(code) error, but the call succeeded", sourceLocation: sourceLocation)
+    } catch let error as StorageError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected a StorageError \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// The storage conformance suite: every test runs against every available adapter (SQLite always; PostgreSQL
+/// when `KURA_TEST_POSTGRES_URL` names a server, see scripts/pg-test-server.sh).
+@Suite("Coordinator store conformance")
+struct StoreConformanceTests {
+    @Test("PostgreSQL is configured when it is required")
+    func postgresConfiguredWhenRequired() {
+        if Backend.postgresRequired {
+            #expect(Backend.postgresURL != nil, "KURA_REQUIRE_POSTGRES=1 but KURA_TEST_POSTGRES_URL is not set")
+        }
+    }
+
+    @Test("migrations are named, applied in order, and idempotent", arguments: Backend.available)
+    func migrationsAreNamedAndIdempotent(backend: Backend) async throws {
+        try await withFreshStore(backend, migrate: false) { store in
+            try await store.migrate()
+            try await store.migrate()
+            // Append-only: this list only ever grows at its end.
+            #expect(
+                try await store.appliedMigrations() == [
+                    "0001-organizations", "0002-policy-versions-members-credentials", "0003-intents",
+                    "0004-approvals-bundles-receipts", "0005-audit-events",
+                ])
+        }
+    }
+
+    @Test("concurrent migrations from several replicas apply each migration once", arguments: Backend.available)
+    func concurrentMigrations(backend: Backend) async throws {
+        try await withFreshStore(backend, migrate: false) { store in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 { group.addTask { try await store.migrate() } }
+                try await group.waitForAll()
+            }
+            #expect(try await store.appliedMigrations().count == 5)
+        }
+    }
+
+    @Test("organisations round-trip and ids are unique", arguments: Backend.available)
+    func organizations(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await store.createOrganization(f.organization())
+            #expect(try await store.organization(f.org) == f.organization())
+            #expect(try await store.organization(OrganizationID("nobody")) == nil)
+            await expectStorageError(.duplicate) { try await store.createOrganization(f.organization()) }
+        }
+    }
+
+    @Test("the policy chain only moves forward, one version at a time", arguments: Backend.available)
+    func policyChain(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            await expectStorageError(.missingReference) {
+                try await store.appendPolicyVersion(f.policy(0), members: [], credentials: [])
+            }
+            try await f.bootstrap(store)
+            #expect(try await store.currentPolicy(f.org) == f.policy(0))
+            // The genesis again, a gap, and a wrong previous hash are all refused and store nothing.
+            await expectStorageError(.conflict) {
+                try await store.appendPolicyVersion(f.policy(0), members: [], credentials: [])
+            }
+            await expectStorageError(.conflict) {
+                try await store.appendPolicyVersion(f.policy(2), members: [], credentials: [])
+            }
+            let forged = PolicyVersionRecord(
+                organization: f.org, version: 1, hash: try Fixture.hash(2), previousHash: try Fixture.hash(9),
+                document: [1], storedAt: f.now)
+            await expectStorageError(.conflict) {
+                try await store.appendPolicyVersion(forged, members: [], credentials: [])
+            }
+            let members1 = Array(try f.members(1).prefix(2))
+            try await store.appendPolicyVersion(
+                f.policy(1), members: members1, credentials: Array(try f.credentials(1).prefix(2)))
+            #expect(try await store.policyVersions(f.org) == [f.policy(0), f.policy(1)])
+            #expect(try await store.currentPolicy(f.org) == f.policy(1))
+            // Each version keeps its own snapshot of members and credentials.
+            #expect(try await store.members(f.org, policyVersion: 0) == f.members(0))
+            #expect(try await store.members(f.org, policyVersion: 1) == members1)
+            #expect(try await store.credentials(f.org, policyVersion: 0) == f.credentials(0))
+            #expect(try await store.credentials(f.org, policyVersion: 1).count == 2)
+        }
+    }
+
+    @Test("a failed policy append stores none of its members", arguments: Backend.available)
+    func policyAppendIsAtomic(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await store.createOrganization(f.organization())
+            // The credential names a member the version does not list: the foreign key refuses it.
+            let stray = CredentialRecord(
+                organization: f.org, policyVersion: 0, member: try MemberID("mallory"),
+                credential: try CredentialID("mallory-key"), kind: "ed25519", publicKey: [1])
+            await expectStorageError(.missingReference) {
+                try await store.appendPolicyVersion(f.policy(0), members: f.members(0), credentials: [stray])
+            }
+            #expect(try await store.policyVersions(f.org).isEmpty)
+            #expect(try await store.members(f.org, policyVersion: 0).isEmpty)
+            try await store.appendPolicyVersion(f.policy(0), members: f.members(0), credentials: f.credentials(0))
+            #expect(try await store.members(f.org, policyVersion: 0).count == 3)
+        }
+    }
+
+    @Test("intents round-trip; ids and digests are unique per organisation", arguments: Backend.available)
+    func intents(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            let intent = try f.intent("i-1")
+            try await store.insertIntent(intent)
+            #expect(try await store.intent(f.org, id: IntentID("i-1")) == intent)
+            #expect(try await store.intent(f.org, id: IntentID("i-2")) == nil)
+            await expectStorageError(.duplicate) { try await store.insertIntent(f.intent("i-1", digestSeed: 41)) }
+            await expectStorageError(.duplicate) { try await store.insertIntent(f.intent("i-2", digestSeed: 40)) }
+            await expectStorageError(.missingReference) {
+                try await store.insertIntent(f.intent("i-3", digestSeed: 42, policyVersion: 7))
+            }
+            await expectStorageError(.missingReference) {
+                try await store.insertIntent(f.intent("i-4", digestSeed: 43, initiator: "mallory"))
+            }
+        }
+    }
+
+    @Test("the schema refuses an intent that expires before it is created", arguments: Backend.available)
+    func intentCheckConstraint(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            let good = try f.intent("i-1")
+            let bad = IntentRecord(
+                organization: f.org, id: good.id, digest: good.digest, policyVersion: 0, initiator: good.initiator,
+                wallet: good.wallet, asset: good.asset, destination: good.destination, amount: good.amount,
+                state: good.state, document: good.document, createdAt: good.createdAt,
+                expiresAt: good.createdAt.adding(seconds: -1))
+            await expectStorageError(.invalidValue) { try await store.insertIntent(bad) }
+        }
+    }
+
+    @Test("intents list newest first, filter by state, and honour the limit", arguments: Backend.available)
+    func intentListing(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            for n in 0..<5 {
+                try await store.insertIntent(
+                    f.intent(
+                        "i-\(n)", digestSeed: UInt8(50 + n), createdOffset: Int64(n),
+                        state: n.isMultiple(of: 2) ? .awaitingApprovals : .approved))
+            }
+            #expect(
+                try await store.intents(f.org, state: nil, limit: 10).map(\.id.value) == [
+                    "i-4", "i-3", "i-2", "i-1", "i-0",
+                ])
+            #expect(try await store.intents(f.org, state: .approved, limit: 10).map(\.id.value) == ["i-3", "i-1"])
+            #expect(try await store.intents(f.org, state: nil, limit: 2).map(\.id.value) == ["i-4", "i-3"])
+            #expect(try await store.intents(f.org, state: .signed, limit: 10).isEmpty)
+        }
+    }
+
+    @Test("intent state changes are compare-and-set", arguments: Backend.available)
+    func intentTransitions(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            try await store.insertIntent(f.intent("i-1"))
+            let id = try IntentID("i-1")
+            try await store.transitionIntent(f.org, id: id, from: .awaitingApprovals, to: .approved)
+            #expect(try await store.intent(f.org, id: id)?.state == .approved)
+            await expectStorageError(.conflict) {
+                try await store.transitionIntent(f.org, id: id, from: .awaitingApprovals, to: .rejected)
+            }
+            await expectStorageError(.missingReference) {
+                try await store.transitionIntent(f.org, id: IntentID("i-9"), from: .approved, to: .built)
+            }
+            // Concurrent movers: exactly one wins.
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        (try? await store.transitionIntent(f.org, id: id, from: .approved, to: .built)) != nil
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+            #expect(try await store.intent(f.org, id: id)?.state == .built)
+        }
+    }
+
+    @Test("one approval per approver per intent, even when submitted concurrently", arguments: Backend.available)
+    func approvals(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            try await store.insertIntent(f.intent("i-1"))
+            let intent = try IntentID("i-1")
+            try await store.insertApproval(f.approval("i-1", by: "carol"))
+            await expectStorageError(.duplicate) { try await store.insertApproval(f.approval("i-1", by: "carol")) }
+            await expectStorageError(.missingReference) {
+                try await store.insertApproval(f.approval("i-9", by: "bob"))
+            }
+            let wins = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { (try? await store.insertApproval(f.approval("i-1", by: "bob"))) != nil }
+                }
+                return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(wins == 1)
+            #expect(
+                try await store.approvals(f.org, intent: intent) == [
+                    f.approval("i-1", by: "bob"), f.approval("i-1", by: "carol"),
+                ])
+        }
+    }
+
+    @Test("one bundle per intent and one receipt per signer", arguments: Backend.available)
+    func bundlesAndReceipts(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            try await store.insertIntent(f.intent("i-1"))
+            let intent = try IntentID("i-1")
+            #expect(try await store.bundle(f.org, intent: intent) == nil)
+            let bundle = BundleRecord(
+                organization: f.org, intent: intent, digest: try Fixture.hash(60), bytes: [0, 1, 2, 255],
+                issuedAt: f.now)
+            try await store.insertBundle(bundle)
+            #expect(try await store.bundle(f.org, intent: intent) == bundle)
+            await expectStorageError(.duplicate) { try await store.insertBundle(bundle) }
+            let receipt = ReceiptRecord(
+                organization: f.org, intent: intent, signer: try SignerID("cold-1"), document: [7, 7], storedAt: f.now)
+            try await store.insertReceipt(receipt)
+            await expectStorageError(.duplicate) { try await store.insertReceipt(receipt) }
+            #expect(try await store.receipts(f.org, intent: intent) == [receipt])
+            let orphan = ReceiptRecord(
+                organization: f.org, intent: try IntentID("i-9"), signer: try SignerID("cold-1"), document: [],
+                storedAt: f.now)
+            await expectStorageError(.missingReference) { try await store.insertReceipt(orphan) }
+        }
+    }
+
+    @Test("organisations are isolated from each other", arguments: Backend.available)
+    func tenantIsolation(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let a = try Fixture("acme")
+            let b = try Fixture("globex")
+            try await a.bootstrap(store)
+            try await b.bootstrap(store)
+            // The same intent id and digest in two organisations are two intents.
+            try await store.insertIntent(a.intent("i-1"))
+            try await store.insertIntent(b.intent("i-1"))
+            try await store.insertApproval(a.approval("i-1", by: "bob"))
+            try await store.transitionIntent(a.org, id: IntentID("i-1"), from: .awaitingApprovals, to: .approved)
+            #expect(try await store.intent(b.org, id: IntentID("i-1"))?.state == .awaitingApprovals)
+            #expect(try await store.approvals(b.org, intent: IntentID("i-1")).isEmpty)
+            #expect(try await store.intents(b.org, state: .approved, limit: 10).isEmpty)
+            // A row of one organisation cannot point at another organisation's intent or policy.
+            let c = try Fixture("initech")
+            try await store.createOrganization(c.organization())
+            await expectStorageError(.missingReference) { try await store.insertApproval(c.approval("i-1", by: "bob")) }
+            await expectStorageError(.missingReference) { try await store.insertIntent(c.intent("i-1")) }
+            #expect(try await store.members(c.org, policyVersion: 0).isEmpty)
+            _ = try await store.appendAuditEvent(
+                a.org, kind: "intent.submitted", subject: "i-1", payload: [], at: a.now)
+            #expect(try await store.auditEvents(b.org, after: 0, limit: 10).isEmpty)
+        }
+    }
+
+    @Test(
+        "the audit log is a gap-free hash chain per organisation, also under concurrent appends",
+        arguments: Backend.available)
+    func auditChain(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await store.createOrganization(f.organization())
+            await expectStorageError(.missingReference) {
+                _ = try await store.appendAuditEvent(
+                    OrganizationID("nobody"), kind: "x", subject: "", payload: [], at: f.now)
+            }
+            let first = try await store.appendAuditEvent(
+                f.org, kind: "organization.created", subject: "acme", payload: Array("{}".utf8), at: f.now)
+            #expect(first.sequence == 1 && first.previousHash == AuditEvent.genesisPrevious && first.hasValidHash)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<16 {
+                    group.addTask {
+                        _ = try await store.appendAuditEvent(
+                            f.org, kind: "intent.submitted", subject: "i-\(n)", payload: [UInt8(n)], at: f.now)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let events = try await store.auditEvents(f.org, after: 0, limit: 100)
+            #expect(events.map(\.sequence) == Array(1...17))
+            #expect(events.first == first)
+            #expect(AuditEvent.firstBreak(in: events) == nil)
+            #expect(try await store.auditEvents(f.org, after: 15, limit: 100).map(\.sequence) == [16, 17])
+            #expect(try await store.auditEvents(f.org, after: 0, limit: 3).map(\.sequence) == [1, 2, 3])
+        }
+    }
+}
+
+@Suite("SQLite adapter")
+struct SQLiteAdapterTests {
+    @Test("data survives closing and reopening the file")
+    func reopen() async throws {
+        let path = "/tmp/kura-store-reopen-\(UInt64.random(in: 0...UInt64.max)).db"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let f = try Fixture()
+        let store = try await SQLCoordinatorStore.openSQLite(path: path)
+        try await store.migrate()
+        try await f.bootstrap(store)
+        await store.close()
+        let again = try await SQLCoordinatorStore.openSQLite(path: path)
+        try await again.migrate()
+        #expect(try await again.currentPolicy(f.org) == f.policy(0))
+        await again.close()
+    }
+}
