@@ -55,6 +55,29 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("a database with a migration this build does not know is refused", arguments: Backend.available)
+    func unknownMigrationIsRefused(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, raw in
+            try await raw.execute("INSERT INTO kura_migrations (position, name) VALUES (6, '0006-from-a-newer-build')")
+            await expectStorageError(.schemaMismatch) { try await store.migrate() }
+        }
+    }
+
+    @Test("an audit event edited in the database breaks the chain at that event", arguments: Backend.available)
+    func auditTamperingIsDetected(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, raw in
+            let f = try Fixture()
+            try await store.createOrganization(f.organization())
+            for n in 1...3 {
+                _ = try await store.appendAuditEvent(
+                    f.org, kind: "intent.approved", subject: "i-\(n)", payload: [UInt8(n)], at: f.now)
+            }
+            #expect(AuditEvent.firstBreak(in: try await store.auditEvents(f.org, after: 0, limit: 10)) == nil)
+            try await raw.execute("UPDATE audit_events SET subject = 'i-9' WHERE org_id = 'acme' AND seq = 2")
+            #expect(AuditEvent.firstBreak(in: try await store.auditEvents(f.org, after: 0, limit: 10)) == 2)
+        }
+    }
+
     @Test("organisations round-trip and ids are unique", arguments: Backend.available)
     func organizations(backend: Backend) async throws {
         try await withFreshStore(backend) { store in

@@ -4,6 +4,7 @@ import Foundation
 import Governance
 import Logging
 import PostgresKit
+import SQLiteKit
 
 /// A storage back end the conformance suite runs against.
 enum Backend: String, Sendable, CustomStringConvertible {
@@ -24,25 +25,73 @@ enum Backend: String, Sendable, CustomStringConvertible {
     static var available: [Backend] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgresql] }
 }
 
+/// Raw SQL straight on a test database, behind the store's back: what someone who controls the database can do.
+struct RawDatabase: Sendable {
+    enum Location: Sendable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    let location: Location
+
+    /// Executes one statement on a connection of its own.
+    func execute(_ sql: String) async throws {
+        switch location {
+        case .sqlite(let path):
+            let connection = try await SQLiteConnection.open(storage: .file(path: path))
+            do {
+                try await connection.sql().raw("\(unsafeRaw: sql)").run()
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+            try await connection.close()
+        case .postgres(let url):
+            let source = PostgresConnectionSource(sqlConfiguration: try SQLPostgresConfiguration(url: url))
+            let connection = try await source.makeConnection(
+                logger: Logger(label: "kura.test"), on: PostgresConnection.defaultEventLoopGroup.any()
+            ).get()
+            do {
+                try await connection.sql().raw("\(unsafeRaw: sql)").run()
+            } catch {
+                try? await connection.close().get()
+                throw error
+            }
+            try await connection.close().get()
+        }
+    }
+}
+
 /// Opens a fresh, migrated store on `backend` (a new SQLite file, or a new PostgreSQL database), runs `body`,
 /// then closes it and removes the SQLite file.
 func withFreshStore(
     _ backend: Backend, migrate: Bool = true, _ body: (SQLCoordinatorStore) async throws -> Void
 ) async throws {
+    try await withFreshStore(backend, migrate: migrate) { store, _ in try await body(store) }
+}
+
+/// ``withFreshStore(_:migrate:_:)`` that also hands `body` raw access to the same database.
+func withFreshStore(
+    _ backend: Backend, migrate: Bool = true, _ body: (SQLCoordinatorStore, RawDatabase) async throws -> Void
+) async throws {
     let store: SQLCoordinatorStore
+    let raw: RawDatabase
     var cleanup: [URL] = []
     switch backend {
     case .sqlite:
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kura-store-\(UUID().uuidString).db")
         cleanup = ["", "-wal", "-shm"].map { URL(fileURLWithPath: file.path + $0) }
         store = try await SQLCoordinatorStore.openSQLite(path: file.path)
+        raw = RawDatabase(location: .sqlite(path: file.path))
     case .postgresql:
         guard let base = Backend.postgresURL else { throw StorageError(.backend, "KURA_TEST_POSTGRES_URL is not set") }
-        store = try SQLCoordinatorStore.connectPostgres(url: try await createDatabase(on: base))
+        let url = try await createDatabase(on: base)
+        store = try SQLCoordinatorStore.connectPostgres(url: url)
+        raw = RawDatabase(location: .postgres(url: url))
     }
     do {
         if migrate { try await store.migrate() }
-        try await body(store)
+        try await body(store, raw)
     } catch {
         await store.close()
         for url in cleanup { try? FileManager.default.removeItem(at: url) }
