@@ -74,8 +74,9 @@ public protocol AuditStore: Sendable {
         -> [AuditEvent]
 }
 
-/// Everything the coordinator stores. Adapters: `SQLiteCoordinatorStore` and `PostgresCoordinatorStore`
-/// (CoordinatorStorage); one conformance suite runs against both.
+/// Everything the coordinator stores. Adapters: `SQLCoordinatorStore.openSQLite(path:)` and
+/// `SQLCoordinatorStore.connectPostgres(url:)` (CoordinatorStorage, ADR 0010); one conformance suite runs against
+/// both.
 public protocol CoordinatorStore: OrganizationStore, PolicyStore, IntentStore, ApprovalStore, AuditStore {
     /// Applies the migrations this build knows that the database lacks; `.schemaMismatch` if the database
     /// has migrations this build does not know.
