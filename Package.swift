@@ -35,6 +35,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit.git", exact: "2.17.0"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
         // Rung 0: the C boundary. Only WalletCrypto/Secp256k1/ imports it.
@@ -79,7 +83,7 @@ let package = Package(
         // Rung 3 (coordinator side): domain records and the storage ports. Pure; no key material.
         .target(
             name: "CoordinatorCore",
-            dependencies: ["Governance", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Governance", "WalletCrypto", "Bitcoin", "Ethereum", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // Rung 3 (coordinator side): the SQLite and PostgreSQL adapters and their migrations (ADR 0010).
@@ -90,11 +94,38 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
-                .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        // Rung 4 (coordinator side): the HTTP API over the use cases (Hummingbird 2).
+        .target(
+            name: "CoordinatorHTTP",
+            dependencies: [
+                "CoordinatorCore", "Governance", "WalletCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Rung 4 (coordinator side): the composition root of `kura serve` (storage adapter, use cases, HTTP,
+        // metrics, structured logs, graceful shutdown).
+        .target(
+            name: "CoordinatorServer",
+            dependencies: [
+                "CoordinatorCore", "CoordinatorHTTP", "CoordinatorStorage", "Governance",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("openapi.json")],
             swiftSettings: strict
         ),
         // Rung 4: thin executables.
@@ -119,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "kura",
             dependencies: [
-                "WalletCrypto", "Bitcoin", "Ethereum", "Governance",
+                "WalletCrypto", "Bitcoin", "Ethereum", "Governance", "CoordinatorServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -150,7 +181,6 @@ let package = Package(
             dependencies: [
                 "CoordinatorCore", "CoordinatorStorage", "Governance",
                 .product(name: "PostgresKit", package: "postgres-kit"),
-                .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -74,10 +74,54 @@ public protocol AuditStore: Sendable {
         -> [AuditEvent]
 }
 
+/// API tokens and idempotency records.
+public protocol AccessStore: Sendable {
+    /// The token with this id, or `nil`.
+    func token(_ organization: OrganizationID, id: String) async throws(StorageError) -> TokenRecord?
+    /// A member's tokens (or every member's when `member` is `nil`), newest first.
+    func tokens(_ organization: OrganizationID, member: MemberID?) async throws(StorageError) -> [TokenRecord]
+    /// The stored outcome of a create request, or `nil`.
+    func idempotency(_ organization: OrganizationID, member: MemberID, key: String) async throws(StorageError)
+        -> IdempotencyRecord?
+}
+
+/// Watch-only addresses handed out per wallet.
+public protocol AddressStore: Sendable {
+    /// A wallet's addresses on `branch`, by index.
+    func addresses(_ organization: OrganizationID, wallet: WalletID, branch: Int) async throws(StorageError)
+        -> [AddressRecord]
+}
+
+/// One change of a unit of work (see ``CoordinatorStore/apply(_:)``).
+public enum StoreChange: Sendable, Hashable {
+    case createOrganization(OrganizationRecord)
+    case appendPolicyVersion(PolicyVersionRecord, members: [MemberRecord], credentials: [CredentialRecord])
+    case insertIntent(IntentRecord)
+    /// Compare-and-set of an intent's state.
+    case transitionIntent(OrganizationID, IntentID, from: IntentLifecycle.State, to: IntentLifecycle.State)
+    case insertApproval(ApprovalRecord)
+    case insertBundle(BundleRecord)
+    case insertReceipt(ReceiptRecord)
+    case insertToken(TokenRecord)
+    /// Revokes a token that is not yet revoked (`.conflict` if it is, `.missingReference` if unknown).
+    case revokeToken(OrganizationID, id: String, at: Timestamp)
+    case insertIdempotency(IdempotencyRecord)
+    /// Hands out the next address of a branch: its index must be the next one (`.conflict` otherwise).
+    case insertAddress(AddressRecord)
+    /// Appends an audit event (the chain link is filled in by the store).
+    case audit(OrganizationID, kind: String, subject: String, payload: [UInt8], at: Timestamp)
+}
+
 /// Everything the coordinator stores. Adapters: `SQLCoordinatorStore.openSQLite(path:)` and
 /// `SQLCoordinatorStore.connectPostgres(url:)` (CoordinatorStorage, ADR 0010); one conformance suite runs against
 /// both.
-public protocol CoordinatorStore: OrganizationStore, PolicyStore, IntentStore, ApprovalStore, AuditStore {
+public protocol CoordinatorStore: OrganizationStore, PolicyStore, IntentStore, ApprovalStore, AuditStore,
+    AccessStore, AddressStore
+{
+    /// Applies `changes` in order in one transaction: all of them or none. Returns the audit events appended.
+    /// This is how every use case writes, so a record and the audit event that reports it never part.
+    func apply(_ changes: [StoreChange]) async throws(StorageError) -> [AuditEvent]
+
     /// Applies the migrations this build knows that the database lacks; `.schemaMismatch` if the database
     /// has migrations this build does not know.
     func migrate() async throws(StorageError)

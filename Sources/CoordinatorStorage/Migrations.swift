@@ -162,5 +162,50 @@ struct Migration: Sendable {
                 ){strict}
                 """
             ]),
+            Migration(
+            name: "0006-tokens-idempotency-addresses",
+            statements: [
+                """
+                CREATE TABLE api_tokens (
+                    org_id TEXT NOT NULL REFERENCES organizations (id),
+                    id TEXT NOT NULL CHECK (length(id) = 16),
+                    member_id TEXT NOT NULL CHECK (length(member_id) BETWEEN 1 AND 64),
+                    secret_hash {bytes} NOT NULL CHECK (length(secret_hash) = 32),
+                    request_digest {bytes} NOT NULL CHECK (length(request_digest) = 32),
+                    created_at {int} NOT NULL,
+                    expires_at {int} NOT NULL CHECK (expires_at > created_at),
+                    revoked_at {int} CHECK (revoked_at IS NULL OR revoked_at >= created_at),
+                    PRIMARY KEY (org_id, id),
+                    UNIQUE (org_id, request_digest)
+                ){strict}
+                """,
+                "CREATE INDEX api_tokens_by_member ON api_tokens (org_id, member_id, created_at)",
+                """
+                CREATE TABLE idempotency_keys (
+                    org_id TEXT NOT NULL REFERENCES organizations (id),
+                    member_id TEXT NOT NULL,
+                    idem_key TEXT NOT NULL CHECK (length(idem_key) BETWEEN 1 AND 200),
+                    request_hash {bytes} NOT NULL CHECK (length(request_hash) = 32),
+                    status {int} NOT NULL CHECK (status BETWEEN 200 AND 599),
+                    response {bytes} NOT NULL,
+                    created_at {int} NOT NULL,
+                    PRIMARY KEY (org_id, member_id, idem_key)
+                ){strict}
+                """,
+                """
+                CREATE TABLE addresses (
+                    org_id TEXT NOT NULL REFERENCES organizations (id),
+                    wallet_id TEXT NOT NULL CHECK (length(wallet_id) BETWEEN 1 AND 64),
+                    branch {int} NOT NULL CHECK (branch IN (0, 1)),
+                    idx {int} NOT NULL CHECK (idx >= 0 AND idx < 2147483648),
+                    address TEXT NOT NULL CHECK (length(address) BETWEEN 1 AND 100),
+                    label TEXT NOT NULL CHECK (length(label) <= 200),
+                    created_at {int} NOT NULL,
+                    used {int} NOT NULL CHECK (used IN (0, 1)),
+                    PRIMARY KEY (org_id, wallet_id, branch, idx),
+                    UNIQUE (org_id, address)
+                ){strict}
+                """,
+            ]),
     ]
 }

@@ -11,7 +11,7 @@ import SQLiteKit
 /// Every statement names the organisation id in its `WHERE` clause or its inserted row, and the schema's
 /// foreign keys include the organisation id, so a row can never point into another organisation.
 public final class SQLCoordinatorStore: CoordinatorStore {
-    private let sessions: any SQLSessions
+    let sessions: any SQLSessions
 
     /// The back end's name: `sqlite` or `postgresql`.
     public let backend: String
@@ -51,13 +51,13 @@ public final class SQLCoordinatorStore: CoordinatorStore {
 
     public func close() async { await sessions.close() }
 
-    private func read<R: Sendable>(
+    func read<R: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws(StorageError) -> R {
         do { return try await sessions.read(body) } catch { throw StorageErrorMapping.map(error) }
     }
 
-    private func write<R: Sendable>(
+    func write<R: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws(StorageError) -> R {
         do { return try await sessions.write(body) } catch { throw StorageErrorMapping.map(error) }
@@ -65,7 +65,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
 
     /// Locks the organisation's row until the transaction ends (PostgreSQL; SQLite has one writer anyway), so
     /// appends to its policy chain and audit log are serialised. `.missingReference` if it does not exist.
-    private static func lockOrganization(
+    static func lockOrganization(
         _ db: any SQLDatabase, _ organization: OrganizationID, flavor: SQLFlavor
     ) async throws {
         let query: SQLQueryString =
@@ -127,15 +127,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
     // MARK: Organisations
 
     public func createOrganization(_ organization: OrganizationRecord) async throws(StorageError) {
-        try await write { db in
-            try await db.raw(
-                """
-                INSERT INTO organizations (id, name, genesis_hash, created_at)
-                VALUES (\(bind: organization.id.value), \(bind: organization.name),
-                        \(bind: Data(organization.genesisHash.bytes)), \(bind: organization.createdAt.seconds))
-                """
-            ).run()
-        }
+        _ = try await apply([.createOrganization(organization)])
     }
 
     public func organization(_ id: OrganizationID) async throws(StorageError) -> OrganizationRecord? {
@@ -157,63 +149,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
     public func appendPolicyVersion(
         _ policy: PolicyVersionRecord, members: [MemberRecord], credentials: [CredentialRecord]
     ) async throws(StorageError) {
-        let org = policy.organization
-        guard members.allSatisfy({ $0.organization == org && $0.policyVersion == policy.version }),
-            credentials.allSatisfy({ $0.organization == org && $0.policyVersion == policy.version })
-        else {
-            throw StorageError(
-                .invalidValue, "members and credentials must belong to the policy version they come with")
-        }
-        let flavor = sessions.flavor
-        try await write { db in
-            try await Self.lockOrganization(db, org, flavor: flavor)
-            let head = try await db.raw(
-                """
-                SELECT version, hash FROM policy_versions WHERE org_id = \(bind: org.value)
-                ORDER BY version DESC LIMIT 1
-                """
-            ).first()
-            if let head {
-                let headVersion = try head.decode(column: "version", as: Int64.self)
-                let headHash = try head.hash("hash")
-                guard policy.version == headVersion + 1, policy.previousHash == headHash else {
-                    throw StorageError(
-                        .conflict,
-                        "policy version \(policy.version) does not follow the current version \(headVersion)")
-                }
-            } else {
-                guard policy.previousHash == nil else {
-                    throw StorageError(.conflict, "the first policy version must not name a previous one")
-                }
-            }
-            try await db.raw(
-                """
-                INSERT INTO policy_versions (org_id, version, hash, previous_hash, document, stored_at)
-                VALUES (\(bind: org.value), \(bind: policy.version), \(bind: Data(policy.hash.bytes)),
-                        \(bind: policy.previousHash.map { Data($0.bytes) }), \(bind: Data(policy.document)),
-                        \(bind: policy.storedAt.seconds))
-                """
-            ).run()
-            for member in members {
-                try await db.raw(
-                    """
-                    INSERT INTO members (org_id, policy_version, member_id, name, roles)
-                    VALUES (\(bind: org.value), \(bind: policy.version), \(bind: member.member.value),
-                            \(bind: member.name), \(bind: member.roles.joined(separator: ",")))
-                    """
-                ).run()
-            }
-            for credential in credentials {
-                try await db.raw(
-                    """
-                    INSERT INTO credentials (org_id, policy_version, credential_id, member_id, kind, public_key)
-                    VALUES (\(bind: org.value), \(bind: policy.version), \(bind: credential.credential.value),
-                            \(bind: credential.member.value), \(bind: credential.kind),
-                            \(bind: Data(credential.publicKey)))
-                    """
-                ).run()
-            }
-        }
+        _ = try await apply([.appendPolicyVersion(policy, members: members, credentials: credentials)])
     }
 
     public func currentPolicy(_ organization: OrganizationID) async throws(StorageError) -> PolicyVersionRecord? {
@@ -292,19 +228,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
     // MARK: Intents
 
     public func insertIntent(_ intent: IntentRecord) async throws(StorageError) {
-        try await write { db in
-            try await db.raw(
-                """
-                INSERT INTO intents (org_id, id, digest, policy_version, initiator, wallet, asset, destination,
-                                     amount, state, document, created_at, expires_at)
-                VALUES (\(bind: intent.organization.value), \(bind: intent.id.value), \(bind: Data(intent.digest.bytes)),
-                        \(bind: intent.policyVersion), \(bind: intent.initiator.value), \(bind: intent.wallet.value),
-                        \(bind: intent.asset.value), \(bind: intent.destination), \(bind: intent.amount.description),
-                        \(bind: intent.state.rawValue), \(bind: Data(intent.document)),
-                        \(bind: intent.createdAt.seconds), \(bind: intent.expiresAt.seconds))
-                """
-            ).run()
-        }
+        _ = try await apply([.insertIntent(intent)])
     }
 
     private static let intentColumns: SQLQueryString = """
@@ -349,22 +273,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
         _ organization: OrganizationID, id: IntentID, from expected: IntentLifecycle.State,
         to new: IntentLifecycle.State
     ) async throws(StorageError) {
-        try await write { db in
-            let updated = try await db.raw(
-                """
-                UPDATE intents SET state = \(bind: new.rawValue)
-                WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)
-                  AND state = \(bind: expected.rawValue)
-                RETURNING id
-                """
-            ).all()
-            guard updated.isEmpty else { return }
-            let exists = try await db.raw(
-                "SELECT id FROM intents WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)"
-            ).first()
-            guard exists != nil else { throw StorageError(.missingReference, "no intent '\(id)'") }
-            throw StorageError(.conflict, "intent '\(id)' is not \(expected.rawValue)")
-        }
+        _ = try await apply([.transitionIntent(organization, id, from: expected, to: new)])
     }
 
     private static func intent(_ row: any SQLRow) throws -> IntentRecord {
@@ -387,16 +296,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
     // MARK: Approvals, bundles, receipts
 
     public func insertApproval(_ approval: ApprovalRecord) async throws(StorageError) {
-        try await write { db in
-            try await db.raw(
-                """
-                INSERT INTO approvals (org_id, intent_id, approver, credential_id, document, stored_at)
-                VALUES (\(bind: approval.organization.value), \(bind: approval.intent.value),
-                        \(bind: approval.approver.value), \(bind: approval.credential.value),
-                        \(bind: Data(approval.document)), \(bind: approval.storedAt.seconds))
-                """
-            ).run()
-        }
+        _ = try await apply([.insertApproval(approval)])
     }
 
     public func approvals(_ organization: OrganizationID, intent: IntentID) async throws(StorageError)
@@ -420,15 +320,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
     }
 
     public func insertBundle(_ bundle: BundleRecord) async throws(StorageError) {
-        try await write { db in
-            try await db.raw(
-                """
-                INSERT INTO bundles (org_id, intent_id, digest, bytes, issued_at)
-                VALUES (\(bind: bundle.organization.value), \(bind: bundle.intent.value),
-                        \(bind: Data(bundle.digest.bytes)), \(bind: Data(bundle.bytes)), \(bind: bundle.issuedAt.seconds))
-                """
-            ).run()
-        }
+        _ = try await apply([.insertBundle(bundle)])
     }
 
     public func bundle(_ organization: OrganizationID, intent: IntentID) async throws(StorageError) -> BundleRecord? {
@@ -449,15 +341,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
     }
 
     public func insertReceipt(_ receipt: ReceiptRecord) async throws(StorageError) {
-        try await write { db in
-            try await db.raw(
-                """
-                INSERT INTO receipts (org_id, intent_id, signer_id, document, stored_at)
-                VALUES (\(bind: receipt.organization.value), \(bind: receipt.intent.value),
-                        \(bind: receipt.signer.value), \(bind: Data(receipt.document)), \(bind: receipt.storedAt.seconds))
-                """
-            ).run()
-        }
+        _ = try await apply([.insertReceipt(receipt)])
     }
 
     public func receipts(_ organization: OrganizationID, intent: IntentID) async throws(StorageError)
@@ -484,27 +368,9 @@ public final class SQLCoordinatorStore: CoordinatorStore {
     public func appendAuditEvent(
         _ organization: OrganizationID, kind: String, subject: String, payload: [UInt8], at: Timestamp
     ) async throws(StorageError) -> AuditEvent {
-        let flavor = sessions.flavor
-        return try await write { db in
-            try await Self.lockOrganization(db, organization, flavor: flavor)
-            let last = try await db.raw(
-                """
-                SELECT \(Self.auditColumns) FROM audit_events WHERE org_id = \(bind: organization.value)
-                ORDER BY seq DESC LIMIT 1
-                """
-            ).first().map(Self.auditEvent)
-            let event = AuditEvent(
-                following: last, organization: organization, kind: kind, subject: subject, payload: payload, at: at)
-            try await db.raw(
-                """
-                INSERT INTO audit_events (org_id, seq, kind, subject, payload, at, previous_hash, hash)
-                VALUES (\(bind: organization.value), \(bind: event.sequence), \(bind: event.kind),
-                        \(bind: event.subject), \(bind: Data(event.payload)), \(bind: event.at.seconds),
-                        \(bind: Data(event.previousHash.bytes)), \(bind: Data(event.hash.bytes)))
-                """
-            ).run()
-            return event
-        }
+        let events = try await apply([.audit(organization, kind: kind, subject: subject, payload: payload, at: at)])
+        guard let event = events.first else { throw StorageError(.backend, "the audit event was not appended") }
+        return event
     }
 
     public func auditEvents(_ organization: OrganizationID, after: Int64, limit: Int) async throws(StorageError)
@@ -521,9 +387,9 @@ public final class SQLCoordinatorStore: CoordinatorStore {
         }
     }
 
-    private static let auditColumns: SQLQueryString = "org_id, seq, kind, subject, payload, at, previous_hash, hash"
+    static let auditColumns: SQLQueryString = "org_id, seq, kind, subject, payload, at, previous_hash, hash"
 
-    private static func auditEvent(_ row: any SQLRow) throws -> AuditEvent {
+    static func auditEvent(_ row: any SQLRow) throws -> AuditEvent {
         AuditEvent(
             stored: try row.organization(), sequence: try row.decode(column: "seq", as: Int64.self),
             kind: try row.decode(column: "kind", as: String.self),
@@ -533,12 +399,12 @@ public final class SQLCoordinatorStore: CoordinatorStore {
 }
 
 extension SQLRow {
-    fileprivate func bytes(_ column: String) throws -> [UInt8] { [UInt8](try decode(column: column, as: Data.self)) }
-    fileprivate func hash(_ column: String) throws -> DocumentHash { try DocumentHash(bytes: bytes(column)) }
-    fileprivate func timestamp(_ column: String) throws -> Timestamp {
+    func bytes(_ column: String) throws -> [UInt8] { [UInt8](try decode(column: column, as: Data.self)) }
+    func hash(_ column: String) throws -> DocumentHash { try DocumentHash(bytes: bytes(column)) }
+    func timestamp(_ column: String) throws -> Timestamp {
         try Timestamp(seconds: decode(column: column, as: Int64.self))
     }
-    fileprivate func organization() throws -> OrganizationID {
+    func organization() throws -> OrganizationID {
         try OrganizationID(decode(column: "org_id", as: String.self))
     }
 }

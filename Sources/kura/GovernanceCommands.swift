@@ -82,9 +82,84 @@ struct ChainOptions: ParsableArguments {
     var policies: [String]
 
     func verified(now: Timestamp) throws -> VerifiedPolicy {
+        try Self.verify(genesisHash: genesisHash, policies: policies, now: now)
+    }
+
+    static func verify(genesisHash: String, policies: [String], now: Timestamp) throws -> VerifiedPolicy {
         try PolicyChain.verify(
             try GovernanceIO.chain(policies),
             trust: PolicyTrust(genesis: try DocumentHash(hex: genesisHash), highWater: nil), now: now)
+    }
+}
+
+/// What a transfer intent says, as options (shared by `kura intent new` and `kura intent create`).
+struct TransferOptions: ParsableArguments {
+    @Option var wallet: String
+    @Option var asset: String
+    @Option(help: "Address-book entry id of the destination.") var to: String
+    @Option(help: "Amount in the asset's units, e.g. 0.5 (use --base-units for integers).") var amount: String
+    @Flag(help: "--amount is in base units (satoshi, wei).") var baseUnits = false
+    @Option var memo: String = ""
+    @Option(help: "Lifetime in seconds.") var lifetime: Int64 = 3600
+    @Option(
+        help:
+            "Fee cap as KEY=VALUE (Bitcoin: maxAbsolute, maxRatePerKvB; Ethereum: maxFeePerGas, maxPriorityFeePerGas, maxGasLimit, maxTotalFee); defaults to the policy's caps."
+    )
+    var feeCap: [String] = []
+    @Option(name: .customLong("pin-input"), help: "Bitcoin: spend exactly these coins, as TXID:VOUT (repeat).")
+    var pinInputs: [String] = []
+    @Option(help: "Ethereum: sign at exactly this account nonce.") var pinEthNonce: UInt64?
+
+    /// Builds the intent under `policy` (the destination address comes from its signed address book).
+    func build(policy: Policy, initiator: String, now: Timestamp) throws -> Intent {
+        guard pinInputs.isEmpty || pinEthNonce == nil else {
+            throw GovernanceError(.invalidValue, .malformed, "--pin-input and --pin-eth-nonce exclude each other")
+        }
+        guard let a = policy.asset(try AssetID(asset)),
+            let rule = policy.transferRule(wallet: try WalletID(wallet), asset: a.id)
+        else {
+            throw GovernanceError(
+                .invalidValue, .assetUnknown, "no transfer rule for \(wallet)/\(asset) in policy version \(policy.version)")
+        }
+        guard let entry = policy.addressBook.first(where: { $0.id.value == to && $0.asset == a.id }) else {
+            throw GovernanceError(.invalidValue, .allowlistMiss, "\(to) is not an address-book entry for \(asset)")
+        }
+        let units = baseUnits ? try BaseUnits(decimal: amount) : try BaseUnits(human: amount, decimals: a.decimals)
+        var caps: [String: JSONValue]
+        switch rule.fee {
+        case .bitcoin(let abs, let rate):
+            caps = ["maxAbsolute": .string(abs.description), "maxRatePerKvB": .string(rate.description)]
+        case .ethereum(let f, let p, let g, let t):
+            caps = [
+                "maxFeePerGas": .string(f.description), "maxPriorityFeePerGas": .string(p.description),
+                "maxGasLimit": .string(g.description), "maxTotalFee": .string(t.description),
+            ]
+        }
+        for kv in feeCap {
+            let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, caps[parts[0]] != nil else {
+                throw GovernanceError(.invalidValue, .malformed, "--fee-cap \(kv) is not KEY=VALUE for this chain")
+            }
+            caps[parts[0]] = .string(try BaseUnits(decimal: parts[1]).description)
+        }
+        let nonce = SecretBytes.random(count: 32).unsafeCopy()
+        var fields: [String: JSONValue] = [
+            "kind": "kura.intent", "format": 1, "type": "transfer",
+            "id": .string("i-" + Hex.encode(nonce.prefix(8))),
+            "organization": .string(policy.organization.value), "policy": .string(policy.hash.description),
+            "wallet": .string(wallet), "asset": .string(asset),
+            "destination": ["entry": .string(to), "address": .string(entry.address)],
+            "amount": .string(units.description), "feeCap": .object(caps), "memo": .string(memo),
+            "nonce": .string(Hex.encode(nonce)),
+            "created": .number(Double(now.seconds)), "expires": .number(Double(now.seconds + lifetime)),
+            "initiator": .string(initiator),
+        ]
+        if !pinInputs.isEmpty {
+            fields["pin"] = ["inputs": .array(pinInputs.map { .string($0) })]
+        } else if let pinEthNonce {
+            fields["pin"] = ["ethNonce": .number(Double(pinEthNonce))]
+        }
+        return try Intent(json: .object(fields))
     }
 }
 
@@ -125,10 +200,10 @@ struct Keys: ParsableCommand {
     }
 }
 
-struct PolicyCommand: ParsableCommand {
+struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy", abstract: "Policy versions: propose, sign, verify (offline, on files).",
-        subcommands: [Init.self, Propose.self, Sign.self, Verify.self, Hash.self])
+        subcommands: [Init.self, Propose.self, Sign.self, Verify.self, Hash.self, Push.self])
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -264,90 +339,24 @@ struct PolicyCommand: ParsableCommand {
     }
 }
 
-struct IntentCommand: ParsableCommand {
+struct IntentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "intent", abstract: "Transfer intents: create, sign, verify (offline, on files).",
-        subcommands: [New.self, Sign.self, Verify.self])
+        commandName: "intent",
+        abstract: "Transfer intents: new, sign, verify (offline, on files); create, submit, list, show (coordinator).",
+        subcommands: [New.self, Sign.self, Verify.self, Create.self, Submit.self, List.self, Show.self])
 
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an unsigned transfer intent from the current policy.")
         @OptionGroup var chain: ChainOptions
-        @Option var wallet: String
-        @Option var asset: String
-        @Option(help: "Address-book entry id of the destination.") var to: String
-        @Option(help: "Amount in the asset's units, e.g. 0.5 (use --base-units for integers).") var amount: String
-        @Flag(help: "--amount is in base units (satoshi, wei).") var baseUnits = false
+        @OptionGroup var transfer: TransferOptions
         @Option var initiator: String
-        @Option var memo: String = ""
-        @Option(help: "Lifetime in seconds.") var lifetime: Int64 = 3600
-        @Option(
-            help:
-                "Fee cap as KEY=VALUE (Bitcoin: maxAbsolute, maxRatePerKvB; Ethereum: maxFeePerGas, maxPriorityFeePerGas, maxGasLimit, maxTotalFee); defaults to the policy's caps."
-        )
-        var feeCap: [String] = []
-        @Option(name: .customLong("pin-input"), help: "Bitcoin: spend exactly these coins, as TXID:VOUT (repeat).")
-        var pinInputs: [String] = []
-        @Option(help: "Ethereum: sign at exactly this account nonce.") var pinEthNonce: UInt64?
         @Option var out: String
 
         func run() throws {
             try GovernanceIO.run {
                 let now = try GovernanceIO.now()
-                let policy = try chain.verified(now: now).policy
-                guard pinInputs.isEmpty || pinEthNonce == nil else {
-                    throw GovernanceError(
-                        .invalidValue, .malformed, "--pin-input and --pin-eth-nonce exclude each other")
-                }
-                guard let a = policy.asset(try AssetID(asset)),
-                    let rule = policy.transferRule(wallet: try WalletID(wallet), asset: a.id)
-                else {
-                    throw GovernanceError(
-                        .invalidValue, .assetUnknown,
-                        "no transfer rule for \(wallet)/\(asset) in policy version \(policy.version)")
-                }
-                guard let entry = policy.addressBook.first(where: { $0.id.value == to && $0.asset == a.id }) else {
-                    throw GovernanceError(
-                        .invalidValue, .allowlistMiss, "\(to) is not an address-book entry for \(asset)")
-                }
-                let units =
-                    baseUnits ? try BaseUnits(decimal: amount) : try BaseUnits(human: amount, decimals: a.decimals)
-                var caps: [String: JSONValue]
-                switch rule.fee {
-                case .bitcoin(let abs, let rate):
-                    caps = ["maxAbsolute": .string(abs.description), "maxRatePerKvB": .string(rate.description)]
-                case .ethereum(let f, let p, let g, let t):
-                    caps = [
-                        "maxFeePerGas": .string(f.description), "maxPriorityFeePerGas": .string(p.description),
-                        "maxGasLimit": .string(g.description), "maxTotalFee": .string(t.description),
-                    ]
-                }
-                for kv in feeCap {
-                    let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard parts.count == 2, caps[parts[0]] != nil else {
-                        throw GovernanceError(
-                            .invalidValue, .malformed, "--fee-cap \(kv) is not KEY=VALUE for this chain")
-                    }
-                    caps[parts[0]] = .string(try BaseUnits(decimal: parts[1]).description)
-                }
-                let nonce = SecretBytes.random(count: 32).unsafeCopy()
-                var fields: [String: JSONValue] = [
-                    "kind": "kura.intent", "format": 1, "type": "transfer",
-                    "id": .string("i-" + Hex.encode(nonce.prefix(8))),
-                    "organization": .string(policy.organization.value), "policy": .string(policy.hash.description),
-                    "wallet": .string(wallet), "asset": .string(asset),
-                    "destination": ["entry": .string(to), "address": .string(entry.address)],
-                    "amount": .string(units.description), "feeCap": .object(caps), "memo": .string(memo),
-                    "nonce": .string(Hex.encode(nonce)),
-                    "created": .number(Double(now.seconds)), "expires": .number(Double(now.seconds + lifetime)),
-                    "initiator": .string(initiator),
-                ]
-                if !pinInputs.isEmpty {
-                    fields["pin"] = ["inputs": .array(pinInputs.map { .string($0) })]
-                } else if let pinEthNonce {
-                    fields["pin"] = ["ethNonce": .number(Double(pinEthNonce))]
-                }
-                let intent = try Intent(json: .object(fields))
+                let intent = try transfer.build(policy: try chain.verified(now: now).policy, initiator: initiator, now: now)
                 try GovernanceIO.writeJSON(intent.document, to: out)
                 GovernanceIO.print("intent \(intent.id) digest \(intent.digest)")
             }
@@ -422,37 +431,79 @@ enum IntentView {
     }
 }
 
-struct Approve: ParsableCommand {
+struct Approve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a signed intent decoded from its bytes, then sign your approval (or rejection) of its digest.")
-    @Argument(help: "The signed intent file.") var file: String
-    @OptionGroup var chain: ChainOptions
+        abstract: "Show an intent decoded from its signed bytes, then sign your approval (or rejection) of its digest.",
+        discussion: """
+            Offline (with --out): TARGET is a signed intent file, checked against the policy files given.
+            Online (without --out): TARGET is an intent id; the intent and the policy chain are fetched from the
+            coordinator of your session, verified from the genesis hash pinned at login, shown, and your signed
+            approval is submitted (confirm interactively, or pass --yes).
+            """)
+    @Argument(help: "A signed intent file (offline) or an intent id (online).") var target: String
+    @Option(help: "The pinned genesis policy hash (offline).") var genesisHash: String?
+    @Option(name: .customLong("policy"), help: "Signed policy files, genesis first (offline; repeat).")
+    var policies: [String] = []
     @Option var key: String
-    @Option var member: String
+    @Option(help: "Your member id (online: defaults to your session's).") var member: String?
     @Option var credential: String
     @Flag(help: "Reject instead of approve.") var reject = false
-    @Option var out: String
+    @Flag(help: "Do not ask for confirmation (online).") var yes = false
+    @Option(help: "Write the signed approval here instead of submitting it (offline).") var out: String?
+    @OptionGroup var options: SessionOptions
 
-    func run() throws {
-        try GovernanceIO.run {
-            let now = try GovernanceIO.now()
-            let policy = try chain.verified(now: now)
-            let intent = try Authorization.verify(
-                try SignedIntent(json: try GovernanceIO.readJSON(file)), policy: policy
-            ).intent
-            GovernanceIO.print(IntentView.describe(intent, policy: policy.policy))
-            let approval = try Approval(
-                json: Approval.document(
-                    intent: intent.digest, decision: reject ? .reject : .approve, approver: try MemberID(member),
-                    time: now))
-            let k = try GovernanceIO.loadKey(key)
-            let signed = SignedApproval(
-                approval: approval,
-                signature: MemberSignature(
-                    member: approval.approver, credential: try CredentialID(credential),
-                    evidence: try k.sign(digest: approval.digest.bytes)))
-            try GovernanceIO.writeJSON(signed.json, to: out)
-            GovernanceIO.print("\(reject ? "rejected" : "approved") intent \(intent.id)")
+    func run() async throws {
+        if let out {
+            try GovernanceIO.run {
+                guard let genesisHash, let member else {
+                    throw GovernanceError(.missingField, .malformed, "offline approval needs --genesis-hash, --policy and --member")
+                }
+                let now = try GovernanceIO.now()
+                let policy = try ChainOptions.verify(genesisHash: genesisHash, policies: policies, now: now)
+                let intent = try Authorization.verify(
+                    try SignedIntent(json: try GovernanceIO.readJSON(target)), policy: policy
+                ).intent
+                GovernanceIO.print(IntentView.describe(intent, policy: policy.policy))
+                let signed = try sign(intent, member: member, now: now)
+                try GovernanceIO.writeJSON(signed.json, to: out)
+                GovernanceIO.print("\(reject ? "rejected" : "approved") intent \(intent.id)")
+            }
+            return
         }
+        try await Online.run {
+            let session = try options.load()
+            let client = APIClient(session: session)
+            let now = try GovernanceIO.now()
+            let policy = try await session.verifiedPolicy(client, now: now)
+            let reply = try await client.request("GET", client.orgPath("/intents/\(try IntentID(target).value)"))
+            let intent = try Authorization.verify(try SignedIntent(json: reply["document"] ?? .null), policy: policy).intent
+            guard intent.id.value == target else { throw CLIError("the coordinator answered with another intent") }
+            if !options.json { GovernanceIO.print(IntentView.describe(intent, policy: policy.policy)) }
+            if !yes {
+                guard isatty(0) != 0 else { throw CLIError("not a terminal: pass --yes to \(reject ? "reject" : "approve")") }
+                FileHandle.standardError.write(Data("\(reject ? "Reject" : "Approve") this transfer? [y/N] ".utf8))
+                guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { throw CLIError("not approved") }
+            }
+            let signed = try sign(intent, member: member ?? session.member, now: now)
+            let answer = try await client.request(
+                "POST", client.orgPath("/intents/\(intent.id.value)/approvals"), body: try CanonicalJSON.encode(signed.json),
+                idempotencyKey: APIClient.newIdempotencyKey())
+            let state = try await client.request("GET", client.orgPath("/intents/\(intent.id.value)"))["intent"]?["state"]
+            Online.output(.object(["approval": answer["approval"] ?? .null, "state": state ?? .null]), json: options.json) {
+                "\(reject ? "rejected" : "approved") intent \(intent.id): now \(state?.string ?? "?")"
+            }
+        }
+    }
+
+    private func sign(_ intent: Intent, member: String, now: Timestamp) throws -> SignedApproval {
+        let approval = try Approval(
+            json: Approval.document(
+                intent: intent.digest, decision: reject ? .reject : .approve, approver: try MemberID(member), time: now))
+        let k = try GovernanceIO.loadKey(key)
+        return SignedApproval(
+            approval: approval,
+            signature: MemberSignature(
+                member: approval.approver, credential: try CredentialID(credential),
+                evidence: try k.sign(digest: approval.digest.bytes)))
     }
 }

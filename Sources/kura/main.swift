@@ -1,8 +1,8 @@
-// kura: the operator CLI (and, in a later milestone, `kura serve`). Thin: the logic lives in the
+// kura: the operator CLI and `kura serve`, the coordinator. Thin: the logic lives in the
 // libraries below it.
 import ArgumentParser
 
-struct Kura: ParsableCommand {
+struct Kura: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kura",
         abstract:
@@ -10,11 +10,11 @@ struct Kura: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             DescriptorCommand.self, PSBTCommand.self, Eth.self, Keys.self, PolicyCommand.self, IntentCommand.self,
-            Approve.self, ReprovisionCommand.self,
+            Approve.self, ReprovisionCommand.self, Serve.self, Login.self, OrgCommand.self,
         ]
     )
 }
 
 // Top-level entry point rather than `@main`: SwiftPM compiles main.swift as top-level code once the
 // target has more than one file, and `@main` is not allowed there.
-Kura.main()
+await Kura.main()

@@ -33,12 +33,13 @@ public struct MemberSignature: Sendable, Hashable {
 
     /// Verifies this signature over `digest` with the member's credential in `policy`; failures
     /// carry `category`. The member must exist, hold `role`, and own the credential.
-    func verify(digest: [UInt8], in policy: Policy, role: Role, category: RefusalCategory) throws(GovernanceError) {
+    /// `role` `nil` accepts a member with any role (a session request).
+    func verify(digest: [UInt8], in policy: Policy, role: Role?, category: RefusalCategory) throws(GovernanceError) {
         guard let m = policy.member(member) else {
             throw GovernanceError(
                 .invalidSignature, category, "\(member) is not a member of policy version \(policy.version)")
         }
-        guard m.roles.contains(role) else {
+        if let role, !m.roles.contains(role) {
             throw GovernanceError(.invalidSignature, category, "\(member) does not have the \(role) role")
         }
         guard let c = policy.credential(credential, of: member) else {
@@ -53,13 +54,13 @@ public struct MemberSignature: Sendable, Hashable {
 }
 
 /// Base64url without padding (RFC 4648 §5), as WebAuthn uses it.
-enum Base64URL {
-    static func encode(_ bytes: [UInt8]) -> String {
+public enum Base64URL {
+    public static func encode(_ bytes: [UInt8]) -> String {
         Base64.encode(bytes).replacing("+", with: "-").replacing("/", with: "_")
             .replacing("=", with: "")
     }
 
-    static func decode(_ text: String, maxBytes: Int) -> [UInt8]? {
+    public static func decode(_ text: String, maxBytes: Int) -> [UInt8]? {
         guard text.utf8.allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "=") })
         else { return nil }
         var t = text.replacing("-", with: "+").replacing("_", with: "/")

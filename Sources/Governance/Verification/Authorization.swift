@@ -9,6 +9,18 @@ public struct VerifiedIntent: Sendable, Hashable {
     }
 }
 
+/// A session request whose signature verified under a verified policy: only
+/// ``Authorization/verify(_:policy:audience:now:)`` makes one.
+public struct VerifiedSessionRequest: Sendable, Hashable {
+    public let request: SessionRequest
+    /// The member's roles in the policy the request was verified under.
+    public let roles: Set<Role>
+    fileprivate init(_ request: SessionRequest, roles: Set<Role>) {
+        self.request = request
+        self.roles = roles
+    }
+}
+
 /// An approval whose signature verified: only ``Authorization/verify(_:policy:)`` makes one.
 public struct VerifiedApproval: Sendable, Hashable {
     public let approval: Approval
@@ -53,5 +65,30 @@ public enum Authorization {
         try signed.signature.verify(
             digest: signed.approval.digest.bytes, in: policy.policy, role: .approver, category: .approvalInvalid)
         return VerifiedApproval(signed.approval)
+    }
+
+    /// Verifies a session request: for this organisation and `audience`, inside its validity window
+    /// at `now` (with ``Evaluation/skew``), signed by the member it names with one of their own
+    /// credentials in the current policy. Failures are `.approvalInvalid` (signature) or `.malformed`.
+    public static func verify(
+        _ signed: SignedSessionRequest, policy: VerifiedPolicy, audience: String, now: Timestamp
+    ) throws(GovernanceError) -> VerifiedSessionRequest {
+        let p = policy.policy
+        let r = signed.request
+        guard r.organization == p.organization else {
+            throw GovernanceError(.invalidValue, .malformed, "session request is for organisation \(r.organization)")
+        }
+        guard r.audience == audience else {
+            throw GovernanceError(.invalidValue, .malformed, "session request is for another audience")
+        }
+        guard r.created <= now.adding(seconds: Evaluation.skew), now < r.expires else {
+            throw GovernanceError(.invalidValue, .malformed, "session request is outside its validity window")
+        }
+        guard signed.signature.member == r.member else {
+            throw GovernanceError(
+                .invalidSignature, .approvalInvalid, "session request is signed by \(signed.signature.member), not \(r.member)")
+        }
+        try signed.signature.verify(digest: r.digest.bytes, in: p, role: nil, category: .approvalInvalid)
+        return VerifiedSessionRequest(r, roles: p.member(r.member)?.roles ?? [])
     }
 }

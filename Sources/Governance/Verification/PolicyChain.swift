@@ -41,11 +41,23 @@ public enum PolicyChain {
     public static func verify(_ chain: [SignedPolicy], trust: PolicyTrust, now: Timestamp) throws(GovernanceError)
         -> VerifiedPolicy
     {
-        guard let first = chain.first else {
-            throw GovernanceError(.missingField, .policyInvalid, "no policy in the chain")
-        }
         guard chain.count <= 1000 else {
             throw GovernanceError(.tooLarge, .resourceLimit, "policy chain longer than 1000 versions")
+        }
+        // Versions below the accepted one were verified before: a chain that runs from an older
+        // version (a coordinator cannot know every verifier's high-water mark) is read from the
+        // accepted version on, which must still be there with the accepted hash.
+        var chain = chain[...]
+        if let hw = trust.highWater, let last = chain.last {
+            guard let i = chain.firstIndex(where: { $0.policy.version >= hw.version }) else {
+                throw GovernanceError(
+                    .invalidValue, .policyRollback,
+                    "policy version \(last.policy.version) is older than the accepted \(hw.version)")
+            }
+            chain = chain[i...]
+        }
+        guard let first = chain.first else {
+            throw GovernanceError(.missingField, .policyInvalid, "no policy in the chain")
         }
         if let hw = trust.highWater {
             if first.policy.version < hw.version {

@@ -1,0 +1,566 @@
+import Bitcoin
+import Crypto
+public import Governance
+import Synchronization
+import WalletCrypto
+
+/// Where the coordinator's time comes from (injected, so tests can move it).
+public protocol CoordinatorClock: Sendable {
+    func now() -> Timestamp
+}
+
+/// How a coordinator deployment behaves.
+public struct CoordinatorConfiguration: Sendable, Hashable {
+    /// The audience session requests must name (one per deployment, e.g. `kura-coordinator:acme-prod`).
+    public var audience: String
+    /// How long an API token lives, in seconds.
+    public var tokenLifetime: Int64
+    /// How many unused receive addresses a wallet may have beyond its last used one.
+    public var gapLimit: Int
+
+    public init(audience: String = "kura-coordinator", tokenLifetime: Int64 = 12 * 3600, gapLimit: Int = 20) {
+        self.audience = audience
+        self.tokenLifetime = tokenLifetime
+        self.gapLimit = gapLimit
+    }
+}
+
+/// A decided write: the value to answer with and the store changes that make it true, committed
+/// together (with the idempotency record, when the request carries a key) by ``CoordinatorService/commit(_:)``.
+public struct Prepared<Value: Sendable>: Sendable {
+    public let value: Value
+    public let changes: [StoreChange]
+}
+
+/// An intent with everything stored about it.
+public struct IntentDetail: Sendable {
+    public let record: IntentRecord
+    public let approvals: [ApprovalRecord]
+    public let bundle: BundleRecord?
+    public let receipts: [ReceiptRecord]
+}
+
+/// The coordinator's use cases. Every document that comes in is verified with the governance core
+/// against the organisation's own verified policy chain before it is stored, so the coordinator
+/// refuses what the signer would refuse — but it is never trusted: the signer checks everything again.
+public final class CoordinatorService: Sendable {
+    public let store: any CoordinatorStore
+    public let configuration: CoordinatorConfiguration
+    private let clock: any CoordinatorClock
+    private let verified = Mutex<[DocumentHash: VerifiedPolicy]>([:])
+
+    public init(store: any CoordinatorStore, clock: any CoordinatorClock, configuration: CoordinatorConfiguration) {
+        self.store = store
+        self.clock = clock
+        self.configuration = configuration
+    }
+
+    public var now: Timestamp { clock.now() }
+
+    // MARK: Unit of work
+
+    /// Applies the changes of a prepared write in one transaction.
+    public func commit(_ changes: [StoreChange]) async throws(CoordinatorError) {
+        do { _ = try await store.apply(changes) } catch { throw CoordinatorError(error) }
+    }
+
+    private func call<R>(_ body: () async throws(StorageError) -> R) async throws(CoordinatorError) -> R {
+        do { return try await body() } catch { throw CoordinatorError(error) }
+    }
+
+    static func audit(_ org: OrganizationID, _ kind: String, _ subject: String, _ payload: [String: JSONValue], at: Timestamp)
+        -> StoreChange
+    {
+        // Canonical JSON of a small object of strings and integers cannot fail.
+        let bytes = (try? CanonicalJSON.encode(.object(payload))) ?? Array("{}".utf8)
+        return .audit(org, kind: kind, subject: subject, payload: bytes, at: at)
+    }
+
+    static func parse(_ bytes: [UInt8], what: String) throws(CoordinatorError) -> JSONValue {
+        do {
+            return try JSONParser.parse(bytes, limits: JSONParser.Limits(maxBytes: 4 << 20))
+        } catch {
+            throw CoordinatorError(.malformed, "\(what): \(error.reason)", category: error.category)
+        }
+    }
+
+    // MARK: Organisations and policies
+
+    /// Bootstraps an organisation from its genesis policy, signed by a quorum of its own admins.
+    public func prepareBootstrap(name: String, genesis bytes: [UInt8]) async throws(CoordinatorError)
+        -> Prepared<OrganizationRecord>
+    {
+        guard (1...200).contains(name.utf8.count) else {
+            throw CoordinatorError(.malformed, "the organisation name must be 1 to 200 bytes")
+        }
+        let now = self.now
+        let signed: SignedPolicy
+        do {
+            signed = try SignedPolicy(json: try Self.parse(bytes, what: "genesis policy"))
+            _ = try PolicyChain.verify(
+                [signed], trust: PolicyTrust(genesis: signed.policy.hash, highWater: nil), now: now)
+        } catch let e as CoordinatorError {
+            throw e
+        } catch let e as GovernanceError {
+            throw CoordinatorError(e)
+        } catch {
+            throw CoordinatorError(.malformed, "the genesis policy could not be read")
+        }
+        let p = signed.policy
+        let org = OrganizationRecord(id: p.organization, name: name, genesisHash: p.hash, createdAt: now)
+        let canonical: [UInt8]
+        do { canonical = try CanonicalJSON.encode(signed.json) } catch { throw CoordinatorError(error) }
+        var changes: [StoreChange] = [.createOrganization(org)]
+        changes.append(policyChange(p, document: canonical, at: now))
+        changes.append(
+            Self.audit(p.organization, "organization.bootstrapped", p.organization.value,
+                ["genesis": .string(p.hash.description), "name": .string(name)], at: now))
+        changes.append(
+            Self.audit(p.organization, "policy.appended", "\(p.version)",
+                ["version": .number(Double(p.version)), "hash": .string(p.hash.description)], at: now))
+        return Prepared(value: org, changes: changes)
+    }
+
+    private func policyChange(_ p: Policy, document: [UInt8], at now: Timestamp) -> StoreChange {
+        let record = PolicyVersionRecord(
+            organization: p.organization, version: p.version, hash: p.hash, previousHash: p.previous,
+            document: document, storedAt: now)
+        let members = p.members.map {
+            MemberRecord(
+                organization: p.organization, policyVersion: p.version, member: $0.id, name: $0.name,
+                roles: $0.roles.map(\.name))
+        }
+        let credentials = p.members.flatMap { m in
+            m.credentials.compactMap { c -> CredentialRecord? in
+                guard let id = try? CredentialID(c.id) else { return nil }
+                return CredentialRecord(
+                    organization: p.organization, policyVersion: p.version, member: m.id, credential: id,
+                    kind: c.scheme.rawValue, publicKey: c.publicKey)
+            }
+        }
+        return .appendPolicyVersion(record, members: members, credentials: credentials)
+    }
+
+    /// The organisation, or `notFound`.
+    public func organization(_ id: OrganizationID) async throws(CoordinatorError) -> OrganizationRecord {
+        guard let org = try await call({ () async throws(StorageError) in try await store.organization(id) }) else {
+            throw CoordinatorError(.notFound, "no organisation '\(id)'")
+        }
+        return org
+    }
+
+    /// The stored policy chain, parsed, oldest first.
+    public func policyChain(_ org: OrganizationID) async throws(CoordinatorError) -> [SignedPolicy] {
+        let records = try await call { () async throws(StorageError) in try await store.policyVersions(org) }
+        var chain: [SignedPolicy] = []
+        for r in records {
+            do { chain.append(try SignedPolicy(json: try JSONParser.parse(r.document, limits: .init(maxBytes: 4 << 20)))) }
+            catch { throw CoordinatorError(.unavailable, "stored policy version \(r.version) does not parse") }
+        }
+        return chain
+    }
+
+    /// The organisation's policy in force: the newest stored version that has taken effect, verified as a
+    /// chain from the genesis hash the organisation was bootstrapped with (cached by hash).
+    public func currentPolicy(_ orgID: OrganizationID) async throws(CoordinatorError) -> VerifiedPolicy {
+        let org = try await organization(orgID)
+        guard let head = try await call({ () async throws(StorageError) in try await store.currentPolicy(orgID) })
+        else { throw CoordinatorError(.notFound, "organisation '\(orgID)' has no policy") }
+        let now = self.now
+        if let cached = verified.withLock({ $0[head.hash] }), cached.policy.effectiveFrom <= now,
+            now < cached.policy.expires
+        {
+            return cached
+        }
+        let chain = try await policyChain(orgID)
+        var end = chain.count
+        while end > 0 {
+            do {
+                let v = try PolicyChain.verify(
+                    Array(chain[..<end]), trust: PolicyTrust(genesis: org.genesisHash, highWater: nil), now: now)
+                verified.withLock { $0[v.hash] = v }
+                return v
+            } catch where error.category == .timelockPending {
+                end -= 1  // signed, not yet in force: the previous version governs until then
+            } catch {
+                throw CoordinatorError(error)
+            }
+        }
+        throw CoordinatorError(.refused, "no policy version of '\(orgID)' is in force", category: .timelockPending)
+    }
+
+    /// Appends a policy version signed by a quorum of the current version's admins. A version that is
+    /// not yet in force (a high change waiting out its delay) is stored and governs from its time.
+    public func prepareAppendPolicy(_ principal: Principal, document bytes: [UInt8]) async throws(CoordinatorError)
+        -> Prepared<PolicyVersionRecord>
+    {
+        try principal.require([.admin], to: "propose policy versions")
+        let now = self.now
+        let org = try await organization(principal.organization)
+        let chain = try await policyChain(principal.organization)
+        let signed: SignedPolicy
+        do {
+            signed = try SignedPolicy(json: try Self.parse(bytes, what: "policy"))
+            let p = signed.policy
+            guard now < p.expires else {
+                throw GovernanceError(.invalidValue, .policyRollback, "policy version \(p.version) has expired")
+            }
+            // Verified at the time it takes effect: every step's signatures and delays, and its validity then.
+            _ = try PolicyChain.verify(
+                chain + [signed], trust: PolicyTrust(genesis: org.genesisHash, highWater: nil),
+                now: max(now, p.effectiveFrom))
+        } catch let e as CoordinatorError {
+            throw e
+        } catch let e as GovernanceError {
+            throw CoordinatorError(e)
+        } catch {
+            throw CoordinatorError(.malformed, "the policy could not be read")
+        }
+        let p = signed.policy
+        let canonical: [UInt8]
+        do { canonical = try CanonicalJSON.encode(signed.json) } catch { throw CoordinatorError(error) }
+        let change = policyChange(p, document: canonical, at: now)
+        guard case .appendPolicyVersion(let record, _, _) = change else {
+            throw CoordinatorError(.malformed, "unreachable")
+        }
+        return Prepared(
+            value: record,
+            changes: [
+                change,
+                Self.audit(
+                    p.organization, "policy.appended", "\(p.version)",
+                    ["version": .number(Double(p.version)), "hash": .string(p.hash.description)], at: now),
+            ])
+    }
+
+    // MARK: Sessions and tokens
+
+    /// A token issued for a signed session request.
+    public struct Session: Sendable {
+        public let token: APIToken
+        public let record: TokenRecord
+        public let roles: Set<Role>
+    }
+
+    /// Verifies a session request signed by a member of the current policy and issues an API token.
+    public func prepareSession(_ orgID: OrganizationID, request bytes: [UInt8]) async throws(CoordinatorError)
+        -> Prepared<Session>
+    {
+        let policy = try await currentPolicy(orgID)
+        let now = self.now
+        let verified: VerifiedSessionRequest
+        do {
+            let signed = try SignedSessionRequest(json: try Self.parse(bytes, what: "session request"))
+            verified = try Authorization.verify(signed, policy: policy, audience: configuration.audience, now: now)
+        } catch let e as CoordinatorError {
+            throw CoordinatorError(.unauthenticated, e.reason)
+        } catch let e as GovernanceError {
+            throw CoordinatorError(.unauthenticated, "session request refused: \(e.reason)")
+        } catch {
+            throw CoordinatorError(.unauthenticated, "session request refused")
+        }
+        let token = APIToken.generate()
+        let expires = now.adding(seconds: configuration.tokenLifetime)
+        let record = TokenRecord(
+            organization: orgID, id: token.id, member: verified.request.member, secretHash: token.secretHash,
+            requestDigest: verified.request.digest, createdAt: now, expiresAt: expires, revokedAt: nil)
+        return Prepared(
+            value: Session(token: token, record: record, roles: verified.roles),
+            changes: [
+                .insertToken(record),
+                Self.audit(
+                    orgID, "token.issued", verified.request.member.value, ["token": .string(token.id)], at: now),
+            ])
+    }
+
+    /// The member a bearer token acts for, with their roles in the current policy.
+    public func authenticate(_ orgID: OrganizationID, bearer: String) async throws(CoordinatorError) -> Principal {
+        guard let token = APIToken(parsing: bearer) else {
+            throw CoordinatorError(.unauthenticated, "the bearer token is not a Kura API token")
+        }
+        guard let record = try await call({ () async throws(StorageError) in try await store.token(orgID, id: token.id) }),
+            token.matches(record)
+        else { throw CoordinatorError(.unauthenticated, "unknown API token") }
+        guard record.isActive(at: now) else {
+            throw CoordinatorError(.unauthenticated, "the API token has expired or was revoked")
+        }
+        let policy = try await currentPolicy(orgID)
+        guard let member = policy.policy.member(record.member) else {
+            throw CoordinatorError(.unauthenticated, "\(record.member) is no longer a member")
+        }
+        return Principal(organization: orgID, member: member.id, roles: member.roles, tokenID: record.id)
+    }
+
+    /// Revokes a token: the member's own, or anyone's by an admin.
+    public func prepareRevoke(_ principal: Principal, tokenID: String) async throws(CoordinatorError)
+        -> Prepared<TokenRecord>
+    {
+        guard
+            let record = try await call({ () async throws(StorageError) in
+                try await store.token(principal.organization, id: tokenID)
+            })
+        else { throw CoordinatorError(.notFound, "no token '\(tokenID.prefix(20))'") }
+        if record.member != principal.member { try principal.require([.admin], to: "revoke other members' tokens") }
+        let now = self.now
+        return Prepared(
+            value: record,
+            changes: [
+                .revokeToken(principal.organization, id: tokenID, at: now),
+                Self.audit(
+                    principal.organization, "token.revoked", record.member.value, ["token": .string(tokenID)], at: now),
+            ])
+    }
+
+    // MARK: Intents and approvals
+
+    /// What the organisation spent in the last 24 hours (signed and later), for the daily limits.
+    private func history(_ orgID: OrganizationID, now: Timestamp) async throws(CoordinatorError) -> SpendHistory {
+        var spends: [Spend] = []
+        for state in [IntentLifecycle.State.signed, .broadcast, .confirmed] {
+            let records = try await call { () async throws(StorageError) in
+                try await store.intents(orgID, state: state, limit: 1000)
+            }
+            for r in records where r.createdAt.seconds > now.seconds - Evaluation.window {
+                spends.append(Spend(wallet: r.wallet, asset: r.asset, amount: r.amount, time: r.createdAt))
+            }
+        }
+        return SpendHistory(spends: spends)
+    }
+
+    /// Verifies a signed intent (initiator's signature, policy rules except approvals) and stores it
+    /// awaiting approvals.
+    public func prepareSubmitIntent(_ principal: Principal, document bytes: [UInt8]) async throws(CoordinatorError)
+        -> Prepared<IntentRecord>
+    {
+        try principal.require([.initiator], to: "submit intents")
+        let policy = try await currentPolicy(principal.organization)
+        let now = self.now
+        let signed: SignedIntent
+        let verified: VerifiedIntent
+        do {
+            signed = try SignedIntent(json: try Self.parse(bytes, what: "intent"))
+            verified = try Authorization.verify(signed, policy: policy)
+        } catch let e as CoordinatorError {
+            throw e
+        } catch let e as GovernanceError {
+            throw CoordinatorError(e)
+        } catch {
+            throw CoordinatorError(.malformed, "the intent could not be read")
+        }
+        guard signed.signature.member == principal.member else {
+            throw CoordinatorError(.forbidden, "an initiator submits only intents they signed")
+        }
+        let verdict = Evaluation.evaluate(
+            intent: verified, approvals: [], policy: policy, history: try await history(principal.organization, now: now),
+            now: now)
+        // With no approvals yet, the only approval refusal is the missing quorum, which approvals will bring.
+        if let refusal = verdict.refusals.first(where: { $0.category != .approvalInvalid }) {
+            throw CoordinatorError(.refused, refusal.reason, category: refusal.category)
+        }
+        let i = signed.intent
+        let canonical: [UInt8]
+        do { canonical = try CanonicalJSON.encode(signed.json) } catch { throw CoordinatorError(error) }
+        let record = IntentRecord(
+            organization: principal.organization, id: i.id, digest: i.digest, policyVersion: policy.policy.version,
+            initiator: i.initiator, wallet: i.wallet, asset: i.asset, destination: i.destinationAddress,
+            amount: i.amount, state: .awaitingApprovals, document: canonical, createdAt: i.created,
+            expiresAt: i.expires)
+        return Prepared(
+            value: record,
+            changes: [
+                .insertIntent(record),
+                Self.audit(
+                    principal.organization, "intent.submitted", i.id.value,
+                    [
+                        "digest": .string(i.digest.description), "initiator": .string(i.initiator.value),
+                        "wallet": .string(i.wallet.value), "asset": .string(i.asset.value),
+                        "amount": .string(i.amount.description), "destination": .string(i.destinationAddress),
+                    ], at: now),
+            ])
+    }
+
+    /// The intent, or `notFound`.
+    public func intent(_ orgID: OrganizationID, id: IntentID) async throws(CoordinatorError) -> IntentRecord {
+        guard let r = try await call({ () async throws(StorageError) in try await store.intent(orgID, id: id) }) else {
+            throw CoordinatorError(.notFound, "no intent '\(id)'")
+        }
+        return r
+    }
+
+    /// Everything stored about an intent.
+    public func intentDetail(_ orgID: OrganizationID, id: IntentID) async throws(CoordinatorError) -> IntentDetail {
+        let record = try await intent(orgID, id: id)
+        return try await call { () async throws(StorageError) in
+            IntentDetail(
+                record: record, approvals: try await store.approvals(orgID, intent: id),
+                bundle: try await store.bundle(orgID, intent: id), receipts: try await store.receipts(orgID, intent: id))
+        }
+    }
+
+    /// The parsed signed documents of an intent and its approvals.
+    public func signedDocuments(_ detail: IntentDetail) throws(CoordinatorError) -> (SignedIntent, [SignedApproval]) {
+        do {
+            let intent = try SignedIntent(json: try JSONParser.parse(detail.record.document, limits: .init(maxBytes: 4 << 20)))
+            let approvals = try detail.approvals.map { a throws(GovernanceError) in
+                try SignedApproval(json: try JSONParser.parse(a.document))
+            }
+            return (intent, approvals)
+        } catch {
+            throw CoordinatorError(.unavailable, "a stored document of intent \(detail.record.id) does not parse")
+        }
+    }
+
+    /// Verifies a signed approval of an intent awaiting approvals and stores it; a rejection ends the intent.
+    public func prepareApproval(_ principal: Principal, intent id: IntentID, document bytes: [UInt8])
+        async throws(CoordinatorError) -> Prepared<ApprovalRecord>
+    {
+        try principal.require([.approver], to: "approve intents")
+        let detail = try await intentDetail(principal.organization, id: id)
+        let record = detail.record
+        guard record.state == .awaitingApprovals || record.state == .approved else {
+            throw CoordinatorError(.conflict, "intent \(id) is \(record.state.rawValue); it takes no approvals")
+        }
+        let policy = try await currentPolicy(principal.organization)
+        let now = self.now
+        let signed: SignedApproval
+        do {
+            signed = try SignedApproval(json: try Self.parse(bytes, what: "approval"))
+            _ = try Authorization.verify(signed, policy: policy)
+        } catch let e as CoordinatorError {
+            throw e
+        } catch let e as GovernanceError {
+            throw CoordinatorError(e)
+        } catch {
+            throw CoordinatorError(.malformed, "the approval could not be read")
+        }
+        let (intent, _) = try signedDocuments(detail)
+        guard intent.intent.policy == policy.hash else {
+            throw CoordinatorError(
+                .refused, "the policy changed since intent \(id) was made; it needs a new intent",
+                category: .intentMismatch)
+        }
+        guard signed.approval.intent == record.digest else {
+            throw CoordinatorError(.refused, "the approval is for another intent digest", category: .approvalMismatch)
+        }
+        guard signed.signature.member == principal.member else {
+            throw CoordinatorError(.forbidden, "an approver submits only approvals they signed")
+        }
+        guard signed.approval.approver != record.initiator else {
+            throw CoordinatorError(
+                .refused, "the initiator cannot approve their own intent", category: .approvalInvalid)
+        }
+        let canonical: [UInt8]
+        do { canonical = try CanonicalJSON.encode(signed.json) } catch { throw CoordinatorError(error) }
+        let approval = ApprovalRecord(
+            organization: principal.organization, intent: id, approver: signed.approval.approver,
+            credential: signed.signature.credential, document: canonical, storedAt: now)
+        var changes: [StoreChange] = [
+            .insertApproval(approval),
+            Self.audit(
+                principal.organization, "approval.recorded", id.value,
+                [
+                    "approver": .string(signed.approval.approver.value),
+                    "decision": .string(signed.approval.decision.rawValue),
+                    "digest": .string(signed.approval.digest.description),
+                ], at: now),
+        ]
+        if signed.approval.decision == .reject {
+            changes += transition(principal.organization, id, from: record.state, to: .rejected, at: now)
+        }
+        return Prepared(value: approval, changes: changes)
+    }
+
+    func transition(
+        _ org: OrganizationID, _ id: IntentID, from: IntentLifecycle.State, to: IntentLifecycle.State, at now: Timestamp
+    ) -> [StoreChange] {
+        [
+            .transitionIntent(org, id, from: from, to: to),
+            Self.audit(org, "intent.state", id.value, ["from": .string(from.rawValue), "to": .string(to.rawValue)], at: now),
+        ]
+    }
+
+    /// Moves an intent awaiting approvals to `approved` once its stored approvals satisfy the policy
+    /// (called after every approval commits, so concurrent approvals never leave it stranded). Returns
+    /// the intent's state afterwards.
+    @discardableResult
+    public func advance(_ orgID: OrganizationID, intent id: IntentID) async throws(CoordinatorError)
+        -> IntentLifecycle.State
+    {
+        let detail = try await intentDetail(orgID, id: id)
+        guard detail.record.state == .awaitingApprovals else { return detail.record.state }
+        let policy = try await currentPolicy(orgID)
+        let now = self.now
+        let (signedIntent, approvals) = try signedDocuments(detail)
+        let verified: VerifiedIntent
+        do { verified = try Authorization.verify(signedIntent, policy: policy) } catch { return detail.record.state }
+        guard case .allow = Evaluation.evaluate(
+            intent: verified, approvals: approvals, policy: policy, history: try await history(orgID, now: now), now: now)
+        else { return detail.record.state }
+        do {
+            _ = try await store.apply(transition(orgID, id, from: .awaitingApprovals, to: .approved, at: now))
+        } catch where error.code == .conflict {
+            // Another request moved it first.
+        } catch {
+            throw CoordinatorError(error)
+        }
+        return try await intent(orgID, id: id).state
+    }
+
+    /// Intents of the organisation, newest first.
+    public func intents(_ orgID: OrganizationID, state: IntentLifecycle.State?, limit: Int) async throws(CoordinatorError)
+        -> [IntentRecord]
+    {
+        _ = try await organization(orgID)
+        return try await call { () async throws(StorageError) in
+            try await store.intents(orgID, state: state, limit: limit)
+        }
+    }
+
+    // MARK: Wallets and addresses
+
+    /// Hands out the next receive address of a Bitcoin wallet, derived from its signed descriptor, within the
+    /// gap limit of unused addresses.
+    public func prepareAddress(_ principal: Principal, wallet walletID: WalletID, label: String)
+        async throws(CoordinatorError) -> Prepared<AddressRecord>
+    {
+        try principal.require([.admin, .initiator], to: "hand out deposit addresses")
+        guard label.utf8.count <= 200 else { throw CoordinatorError(.malformed, "the label exceeds 200 bytes") }
+        let policy = try await currentPolicy(principal.organization)
+        guard let wallet = policy.policy.wallet(walletID) else {
+            throw CoordinatorError(.notFound, "no wallet '\(walletID)' in the policy")
+        }
+        guard let walletPolicy = wallet.bitcoinPolicy else {
+            throw CoordinatorError(
+                .conflict, "wallet \(walletID) is an Ethereum account: its one address is in the policy")
+        }
+        let existing = try await call { () async throws(StorageError) in
+            try await store.addresses(principal.organization, wallet: walletID, branch: 0)
+        }
+        let lastUsed = existing.last(where: \.used)?.index ?? -1
+        let unusedTail = existing.filter { $0.index > lastUsed }.count
+        guard unusedTail < configuration.gapLimit else {
+            throw CoordinatorError(
+                .conflict,
+                "wallet \(walletID) already has \(unusedTail) unused addresses (gap limit \(configuration.gapLimit))")
+        }
+        let index = (existing.last?.index ?? -1) + 1
+        let address: String
+        do {
+            address = try walletPolicy.descriptor.address(index: UInt32(index), branch: 0).text
+        } catch {
+            throw CoordinatorError(.conflict, "address \(index) of wallet \(walletID) cannot be derived")
+        }
+        let now = self.now
+        let record = AddressRecord(
+            organization: principal.organization, wallet: walletID, branch: 0, index: index, address: address,
+            label: label, createdAt: now, used: false)
+        return Prepared(
+            value: record,
+            changes: [
+                .insertAddress(record),
+                Self.audit(
+                    principal.organization, "address.issued", walletID.value,
+                    ["index": .number(Double(index)), "address": .string(address)], at: now),
+            ])
+    }
+}

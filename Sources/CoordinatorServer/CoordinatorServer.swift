@@ -1,0 +1,103 @@
+import CoordinatorCore
+public import CoordinatorHTTP
+import CoordinatorStorage
+import Foundation
+import Governance
+import Hummingbird
+public import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+/// How `kura serve` is configured: flags override environment variables, which override the file.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The SQLite database directory (the embedded default).
+    public var dataDirectory = "kura-data"
+    /// A PostgreSQL URL (`postgres://...`); when set, SQLite is not used.
+    public var databaseURL: String?
+    /// SHA-256 of the bootstrap secret, or `nil` to disable bootstrap.
+    public var bootstrapSecretHash: [UInt8]?
+    public var audience = "kura-coordinator"
+    public var tokenLifetime: Int64 = 12 * 3600
+    public var gapLimit = 20
+    public var maxBodyBytes = 1 << 20
+    public var authRatePerSecond = 5.0
+    public var authBurst = 20.0
+    public var logLevel: Logger.Level = .info
+    /// A file to write the bound port to once the server listens (for `--port 0`).
+    public var portFile: String?
+
+    public init() {}
+}
+
+/// The wall clock.
+struct SystemClock: CoordinatorClock {
+    func now() -> Timestamp {
+        (try? Timestamp(seconds: Int64(Date().timeIntervalSince1970))) ?? .epoch
+    }
+}
+
+/// The composition root of the coordinator: storage adapter, use cases, HTTP API, metrics, logging and
+/// graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle).
+public enum CoordinatorServer {
+    /// The OpenAPI 3.1 document of the API (Sources/CoordinatorServer/openapi.json).
+    public static func openAPIDocument() throws -> [UInt8] {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        return Array(try Data(contentsOf: url))
+    }
+
+    /// Runs the server until it is asked to stop.
+    public static func run(_ config: ServerConfiguration) async throws {
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: config.logLevel) }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "kura.serve")
+
+        let store: SQLCoordinatorStore
+        if let url = config.databaseURL {
+            store = try SQLCoordinatorStore.connectPostgres(url: url)
+        } else {
+            try FileManager.default.createDirectory(
+                atPath: config.dataDirectory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            store = try await SQLCoordinatorStore.openSQLite(path: config.dataDirectory + "/coordinator.sqlite")
+        }
+        do {
+            try await store.migrate()
+            let service = CoordinatorService(
+                store: store, clock: SystemClock(),
+                configuration: CoordinatorConfiguration(
+                    audience: config.audience, tokenLifetime: config.tokenLifetime, gapLimit: config.gapLimit))
+            let api = CoordinatorAPI(
+                service: service,
+                settings: HTTPSettings(
+                    bootstrapSecretHash: config.bootstrapSecretHash, maxBodyBytes: config.maxBodyBytes,
+                    authRatePerSecond: config.authRatePerSecond, authBurst: config.authBurst,
+                    openAPIDocument: try openAPIDocument(), metrics: { registry.emitToBuffer() }))
+            let portFile = config.portFile
+            let app = Application(
+                router: api.router(),
+                configuration: .init(address: .hostname(config.host, port: config.port), serverName: "kura"),
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? config.port
+                    logger.info(
+                        "listening", metadata: ["url": .string("http://\(config.host):\(port)"), "backend": .string(store.backend)])
+                    if let portFile {
+                        try? Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: portFile), options: .atomic)
+                    }
+                },
+                logger: logger)
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            logger.info("stopped")
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+}

@@ -1,0 +1,333 @@
+public import CoordinatorCore
+import Foundation
+public import Governance
+import SQLKit
+
+extension SQLCoordinatorStore {
+    /// Applies every change in one transaction (the unit of work of every use case).
+    public func apply(_ changes: [StoreChange]) async throws(StorageError) -> [AuditEvent] {
+        for change in changes { try Self.precheck(change) }
+        let flavor = sessions.flavor
+        return try await write { db in
+            var events: [AuditEvent] = []
+            var locked = Set<OrganizationID>()
+            for change in changes {
+                if let org = Self.organizationToLock(change), !locked.contains(org) {
+                    try await Self.lockOrganization(db, org, flavor: flavor)
+                    locked.insert(org)
+                }
+                if let event = try await Self.run(change, on: db) { events.append(event) }
+            }
+            return events
+        }
+    }
+
+    /// The organisation whose row serialises this change: policy and audit chains, and address allocation.
+    private static func organizationToLock(_ change: StoreChange) -> OrganizationID? {
+        switch change {
+        case .appendPolicyVersion(let p, _, _): p.organization
+        case .audit(let org, _, _, _, _): org
+        case .insertAddress(let a): a.organization
+        default: nil
+        }
+    }
+
+    /// Rules checked before touching the database.
+    private static func precheck(_ change: StoreChange) throws(StorageError) {
+        switch change {
+        case .appendPolicyVersion(let policy, let members, let credentials):
+            let org = policy.organization
+            guard members.allSatisfy({ $0.organization == org && $0.policyVersion == policy.version }),
+                credentials.allSatisfy({ $0.organization == org && $0.policyVersion == policy.version })
+            else {
+                throw StorageError(
+                    .invalidValue, "members and credentials must belong to the policy version they come with")
+            }
+        case .insertIdempotency(let r):
+            guard IdempotencyRecord.isValidKey(r.key) else {
+                throw StorageError(.invalidValue, "an idempotency key is 1 to 200 printable ASCII characters")
+            }
+        default:
+            break
+        }
+    }
+
+    private static func run(_ change: StoreChange, on db: any SQLDatabase) async throws -> AuditEvent? {
+        switch change {
+        case .createOrganization(let organization):
+            try await db.raw(
+                """
+                INSERT INTO organizations (id, name, genesis_hash, created_at)
+                VALUES (\(bind: organization.id.value), \(bind: organization.name),
+                        \(bind: Data(organization.genesisHash.bytes)), \(bind: organization.createdAt.seconds))
+                """
+            ).run()
+        case .appendPolicyVersion(let policy, let members, let credentials):
+            try await appendPolicy(policy, members: members, credentials: credentials, on: db)
+        case .insertIntent(let intent):
+            try await db.raw(
+                """
+                INSERT INTO intents (org_id, id, digest, policy_version, initiator, wallet, asset, destination,
+                                     amount, state, document, created_at, expires_at)
+                VALUES (\(bind: intent.organization.value), \(bind: intent.id.value), \(bind: Data(intent.digest.bytes)),
+                        \(bind: intent.policyVersion), \(bind: intent.initiator.value), \(bind: intent.wallet.value),
+                        \(bind: intent.asset.value), \(bind: intent.destination), \(bind: intent.amount.description),
+                        \(bind: intent.state.rawValue), \(bind: Data(intent.document)),
+                        \(bind: intent.createdAt.seconds), \(bind: intent.expiresAt.seconds))
+                """
+            ).run()
+        case .transitionIntent(let organization, let id, let expected, let new):
+            let updated = try await db.raw(
+                """
+                UPDATE intents SET state = \(bind: new.rawValue)
+                WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)
+                  AND state = \(bind: expected.rawValue)
+                RETURNING id
+                """
+            ).all()
+            guard updated.isEmpty else { return nil }
+            let exists = try await db.raw(
+                "SELECT id FROM intents WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)"
+            ).first()
+            guard exists != nil else { throw StorageError(.missingReference, "no intent '\(id)'") }
+            throw StorageError(.conflict, "intent '\(id)' is not \(expected.rawValue)")
+        case .insertApproval(let approval):
+            try await db.raw(
+                """
+                INSERT INTO approvals (org_id, intent_id, approver, credential_id, document, stored_at)
+                VALUES (\(bind: approval.organization.value), \(bind: approval.intent.value),
+                        \(bind: approval.approver.value), \(bind: approval.credential.value),
+                        \(bind: Data(approval.document)), \(bind: approval.storedAt.seconds))
+                """
+            ).run()
+        case .insertBundle(let bundle):
+            try await db.raw(
+                """
+                INSERT INTO bundles (org_id, intent_id, digest, bytes, issued_at)
+                VALUES (\(bind: bundle.organization.value), \(bind: bundle.intent.value),
+                        \(bind: Data(bundle.digest.bytes)), \(bind: Data(bundle.bytes)), \(bind: bundle.issuedAt.seconds))
+                """
+            ).run()
+        case .insertReceipt(let receipt):
+            try await db.raw(
+                """
+                INSERT INTO receipts (org_id, intent_id, signer_id, document, stored_at)
+                VALUES (\(bind: receipt.organization.value), \(bind: receipt.intent.value),
+                        \(bind: receipt.signer.value), \(bind: Data(receipt.document)), \(bind: receipt.storedAt.seconds))
+                """
+            ).run()
+        case .insertToken(let t):
+            try await db.raw(
+                """
+                INSERT INTO api_tokens (org_id, id, member_id, secret_hash, request_digest, created_at, expires_at,
+                                        revoked_at)
+                VALUES (\(bind: t.organization.value), \(bind: t.id), \(bind: t.member.value),
+                        \(bind: Data(t.secretHash)), \(bind: Data(t.requestDigest.bytes)), \(bind: t.createdAt.seconds),
+                        \(bind: t.expiresAt.seconds), \(bind: t.revokedAt?.seconds))
+                """
+            ).run()
+        case .revokeToken(let organization, let id, let at):
+            let updated = try await db.raw(
+                """
+                UPDATE api_tokens SET revoked_at = \(bind: at.seconds)
+                WHERE org_id = \(bind: organization.value) AND id = \(bind: id) AND revoked_at IS NULL
+                RETURNING id
+                """
+            ).all()
+            guard updated.isEmpty else { return nil }
+            let exists = try await db.raw(
+                "SELECT id FROM api_tokens WHERE org_id = \(bind: organization.value) AND id = \(bind: id)"
+            ).first()
+            guard exists != nil else { throw StorageError(.missingReference, "no token '\(id)'") }
+            throw StorageError(.conflict, "token '\(id)' is already revoked")
+        case .insertIdempotency(let r):
+            try await db.raw(
+                """
+                INSERT INTO idempotency_keys (org_id, member_id, idem_key, request_hash, status, response, created_at)
+                VALUES (\(bind: r.organization.value), \(bind: r.member.value), \(bind: r.key),
+                        \(bind: Data(r.requestHash)), \(bind: r.status), \(bind: Data(r.response)),
+                        \(bind: r.createdAt.seconds))
+                """
+            ).run()
+        case .insertAddress(let a):
+            let last = try await db.raw(
+                """
+                SELECT MAX(idx) AS last FROM addresses
+                WHERE org_id = \(bind: a.organization.value) AND wallet_id = \(bind: a.wallet.value)
+                  AND branch = \(bind: a.branch)
+                """
+            ).first()
+            let lastIndex = try last.flatMap { try $0.decodeNil(column: "last") ? nil : $0.decode(column: "last", as: Int64.self) }
+            guard a.index == (lastIndex ?? -1) + 1 else {
+                throw StorageError(.conflict, "address index \(a.index) is not the next one of \(a.wallet)")
+            }
+            try await db.raw(
+                """
+                INSERT INTO addresses (org_id, wallet_id, branch, idx, address, label, created_at, used)
+                VALUES (\(bind: a.organization.value), \(bind: a.wallet.value), \(bind: a.branch), \(bind: a.index),
+                        \(bind: a.address), \(bind: a.label), \(bind: a.createdAt.seconds), \(bind: a.used ? 1 : 0))
+                """
+            ).run()
+        case .audit(let organization, let kind, let subject, let payload, let at):
+            let last = try await db.raw(
+                """
+                SELECT \(Self.auditColumns) FROM audit_events WHERE org_id = \(bind: organization.value)
+                ORDER BY seq DESC LIMIT 1
+                """
+            ).first().map(Self.auditEvent)
+            let event = AuditEvent(
+                following: last, organization: organization, kind: kind, subject: subject, payload: payload, at: at)
+            try await db.raw(
+                """
+                INSERT INTO audit_events (org_id, seq, kind, subject, payload, at, previous_hash, hash)
+                VALUES (\(bind: organization.value), \(bind: event.sequence), \(bind: event.kind),
+                        \(bind: event.subject), \(bind: Data(event.payload)), \(bind: event.at.seconds),
+                        \(bind: Data(event.previousHash.bytes)), \(bind: Data(event.hash.bytes)))
+                """
+            ).run()
+            return event
+        }
+        return nil
+    }
+
+    private static func appendPolicy(
+        _ policy: PolicyVersionRecord, members: [MemberRecord], credentials: [CredentialRecord],
+        on db: any SQLDatabase
+    ) async throws {
+        let org = policy.organization
+        let head = try await db.raw(
+            """
+            SELECT version, hash FROM policy_versions WHERE org_id = \(bind: org.value)
+            ORDER BY version DESC LIMIT 1
+            """
+        ).first()
+        if let head {
+            let headVersion = try head.decode(column: "version", as: Int64.self)
+            let headHash = try head.hash("hash")
+            guard policy.version == headVersion + 1, policy.previousHash == headHash else {
+                throw StorageError(
+                    .conflict, "policy version \(policy.version) does not follow the current version \(headVersion)")
+            }
+        } else {
+            guard policy.previousHash == nil else {
+                throw StorageError(.conflict, "the first policy version must not name a previous one")
+            }
+        }
+        try await db.raw(
+            """
+            INSERT INTO policy_versions (org_id, version, hash, previous_hash, document, stored_at)
+            VALUES (\(bind: org.value), \(bind: policy.version), \(bind: Data(policy.hash.bytes)),
+                    \(bind: policy.previousHash.map { Data($0.bytes) }), \(bind: Data(policy.document)),
+                    \(bind: policy.storedAt.seconds))
+            """
+        ).run()
+        for member in members {
+            try await db.raw(
+                """
+                INSERT INTO members (org_id, policy_version, member_id, name, roles)
+                VALUES (\(bind: org.value), \(bind: policy.version), \(bind: member.member.value),
+                        \(bind: member.name), \(bind: member.roles.joined(separator: ",")))
+                """
+            ).run()
+        }
+        for credential in credentials {
+            try await db.raw(
+                """
+                INSERT INTO credentials (org_id, policy_version, credential_id, member_id, kind, public_key)
+                VALUES (\(bind: org.value), \(bind: policy.version), \(bind: credential.credential.value),
+                        \(bind: credential.member.value), \(bind: credential.kind),
+                        \(bind: Data(credential.publicKey)))
+                """
+            ).run()
+        }
+    }
+
+    // MARK: Tokens, idempotency, addresses
+
+    public func token(_ organization: OrganizationID, id: String) async throws(StorageError) -> TokenRecord? {
+        try await read { db in
+            try await db.raw(
+                """
+                SELECT \(Self.tokenColumns) FROM api_tokens
+                WHERE org_id = \(bind: organization.value) AND id = \(bind: id)
+                """
+            ).first().map(Self.tokenRecord)
+        }
+    }
+
+    public func tokens(_ organization: OrganizationID, member: MemberID?) async throws(StorageError) -> [TokenRecord] {
+        try await read { db in
+            let query: SQLQueryString
+            if let member {
+                query = """
+                    SELECT \(Self.tokenColumns) FROM api_tokens
+                    WHERE org_id = \(bind: organization.value) AND member_id = \(bind: member.value)
+                    ORDER BY created_at DESC, id
+                    """
+            } else {
+                query = """
+                    SELECT \(Self.tokenColumns) FROM api_tokens WHERE org_id = \(bind: organization.value)
+                    ORDER BY created_at DESC, id
+                    """
+            }
+            return try await db.raw(query).all().map(Self.tokenRecord)
+        }
+    }
+
+    private static let tokenColumns: SQLQueryString =
+        "org_id, id, member_id, secret_hash, request_digest, created_at, expires_at, revoked_at"
+
+    private static func tokenRecord(_ row: any SQLRow) throws -> TokenRecord {
+        TokenRecord(
+            organization: try row.organization(), id: try row.decode(column: "id", as: String.self),
+            member: try MemberID(row.decode(column: "member_id", as: String.self)),
+            secretHash: try row.bytes("secret_hash"), requestDigest: try row.hash("request_digest"),
+            createdAt: try row.timestamp("created_at"), expiresAt: try row.timestamp("expires_at"),
+            revokedAt: try row.decodeNil(column: "revoked_at") ? nil : row.timestamp("revoked_at"))
+    }
+
+    public func idempotency(_ organization: OrganizationID, member: MemberID, key: String) async throws(StorageError)
+        -> IdempotencyRecord?
+    {
+        try await read { db in
+            try await db.raw(
+                """
+                SELECT org_id, member_id, idem_key, request_hash, status, response, created_at FROM idempotency_keys
+                WHERE org_id = \(bind: organization.value) AND member_id = \(bind: member.value)
+                  AND idem_key = \(bind: key)
+                """
+            ).first().map { row in
+                IdempotencyRecord(
+                    organization: try row.organization(),
+                    member: try MemberID(row.decode(column: "member_id", as: String.self)),
+                    key: try row.decode(column: "idem_key", as: String.self), requestHash: try row.bytes("request_hash"),
+                    status: try row.decode(column: "status", as: Int.self), response: try row.bytes("response"),
+                    createdAt: try row.timestamp("created_at"))
+            }
+        }
+    }
+
+    public func addresses(_ organization: OrganizationID, wallet: WalletID, branch: Int) async throws(StorageError)
+        -> [AddressRecord]
+    {
+        try await read { db in
+            try await db.raw(
+                """
+                SELECT org_id, wallet_id, branch, idx, address, label, created_at, used FROM addresses
+                WHERE org_id = \(bind: organization.value) AND wallet_id = \(bind: wallet.value)
+                  AND branch = \(bind: branch)
+                ORDER BY idx
+                """
+            ).all().map { row in
+                AddressRecord(
+                    organization: try row.organization(),
+                    wallet: try WalletID(row.decode(column: "wallet_id", as: String.self)),
+                    branch: try row.decode(column: "branch", as: Int.self),
+                    index: try row.decode(column: "idx", as: Int64.self),
+                    address: try row.decode(column: "address", as: String.self),
+                    label: try row.decode(column: "label", as: String.self),
+                    createdAt: try row.timestamp("created_at"), used: try row.decode(column: "used", as: Int64.self) != 0)
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+// `kura serve`: runs the coordinator. Thin: configuration in, CoordinatorServer.run out.
+import ArgumentParser
+import CoordinatorHTTP
+import CoordinatorServer
+import Foundation
+import Governance
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the coordinator (API on HTTP; SQLite by default, PostgreSQL with --database-url).",
+        discussion: """
+            Settings come from flags, then KURA_* environment variables, then a JSON file (--config), then
+            defaults. Environment: KURA_HOST, KURA_PORT, KURA_DATA_DIR, KURA_DATABASE_URL, KURA_AUDIENCE,
+            KURA_BOOTSTRAP_SECRET, KURA_LOG_LEVEL. The bootstrap secret may instead be read from a file
+            (--bootstrap-secret-file); it is never logged.
+            """)
+
+    @Option(help: "A JSON configuration file (keys: host, port, dataDir, databaseURL, audience, bootstrapSecretFile, tokenLifetime, gapLimit, maxBodyBytes, logLevel).")
+    var config: String?
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (default 8080; 0 picks a free port).") var port: Int?
+    @Option(help: "Write the bound port to this file once listening.") var portFile: String?
+    @Option(help: "SQLite data directory (default ./kura-data).") var dataDir: String?
+    @Option(help: "PostgreSQL URL (postgres://user@host:port/db?sslmode=disable); replaces SQLite.")
+    var databaseURL: String?
+    @Option(help: "The audience members' session requests must name (default kura-coordinator).")
+    var audience: String?
+    @Option(help: "A file holding the bootstrap secret that allows creating organisations.")
+    var bootstrapSecretFile: String?
+    @Option(help: "API token lifetime in seconds (default 43200).") var tokenLifetime: Int64?
+    @Option(help: "Unused receive addresses allowed per wallet (default 20).") var gapLimit: Int?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        var file: [String: Any] = [:]
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { throw ValidationError("cannot read the configuration file \(config) as a JSON object") }
+            let known: Set<String> = [
+                "host", "port", "dataDir", "databaseURL", "audience", "bootstrapSecretFile", "tokenLifetime",
+                "gapLimit", "maxBodyBytes", "logLevel",
+            ]
+            if let unknown = object.keys.first(where: { !known.contains($0) }) {
+                throw ValidationError("unknown key '\(unknown)' in \(config)")
+            }
+            file = object
+        }
+        func pick<T>(_ flag: T?, _ envKey: String, _ fileKey: String, _ parse: (String) -> T?) throws -> T? {
+            if let flag { return flag }
+            if let e = env[envKey], !e.isEmpty {
+                guard let v = parse(e) else { throw ValidationError("\(envKey) is not valid") }
+                return v
+            }
+            if let f = file[fileKey] {
+                guard let v = parse("\(f)") else { throw ValidationError("'\(fileKey)' in the configuration is not valid") }
+                return v
+            }
+            return nil
+        }
+        var c = ServerConfiguration()
+        c.host = try pick(host, "KURA_HOST", "host", { $0 }) ?? c.host
+        c.port = try pick(port, "KURA_PORT", "port", { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }) ?? c.port
+        c.dataDirectory = try pick(dataDir, "KURA_DATA_DIR", "dataDir", { $0 }) ?? c.dataDirectory
+        c.databaseURL = try pick(databaseURL, "KURA_DATABASE_URL", "databaseURL", { $0 })
+        c.audience = try pick(audience, "KURA_AUDIENCE", "audience", { $0 }) ?? c.audience
+        c.tokenLifetime = try pick(tokenLifetime, "KURA_TOKEN_LIFETIME", "tokenLifetime", { Int64($0).flatMap { $0 > 0 ? $0 : nil } }) ?? c.tokenLifetime
+        c.gapLimit = try pick(gapLimit, "KURA_GAP_LIMIT", "gapLimit", { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } }) ?? c.gapLimit
+        if let m = try pick(Int?.none, "KURA_MAX_BODY_BYTES", "maxBodyBytes", { Int($0).flatMap { (1024...(64 << 20)).contains($0) ? $0 : nil } }) {
+            c.maxBodyBytes = m
+        }
+        if let l = try pick(logLevel, "KURA_LOG_LEVEL", "logLevel", { Logger.Level(rawValue: $0).map { $0.rawValue } }) {
+            guard let level = Logger.Level(rawValue: l) else { throw ValidationError("unknown log level '\(l)'") }
+            c.logLevel = level
+        }
+        c.portFile = portFile
+        var secret: String?
+        if let path = try pick(bootstrapSecretFile, "KURA_BOOTSTRAP_SECRET_FILE", "bootstrapSecretFile", { $0 }) {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+            else { throw ValidationError("cannot read the bootstrap secret file") }
+            secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let e = env["KURA_BOOTSTRAP_SECRET"], !e.isEmpty {
+            secret = e
+        }
+        if let secret {
+            guard secret.utf8.count >= 16 else { throw ValidationError("the bootstrap secret must be at least 16 bytes") }
+            c.bootstrapSecretHash = HTTPSettings.hashBootstrapSecret(secret)
+        }
+        try await CoordinatorServer.run(c)
+    }
+}
