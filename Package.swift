@@ -79,7 +79,9 @@ let package = Package(
         // Rung 3 (coordinator side): domain records and the storage ports. Pure; no key material.
         .target(
             name: "CoordinatorCore",
-            dependencies: ["Governance", "Bitcoin", "Ethereum", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "WalletCrypto", "Governance", "Bitcoin", "Ethereum", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // Rung 3 (coordinator side): the SQLite and PostgreSQL adapters and their migrations (ADR 0010).

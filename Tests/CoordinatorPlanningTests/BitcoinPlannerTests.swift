@@ -108,6 +108,9 @@ struct BitcoinPlannerTests {
         // A legacy P2PKH wallet: the planner does not estimate its spends (nor does the signer sign them).
         let legacy = try f.intent(wallet: "btc-legacy", amount: "1000000")
         #expect(refusal(f.request(legacy, coins: [])) == .walletUnsupported)
+        // Receive and change on /2 and /3: the signer re-derives only /0 and /1.
+        let odd = try f.intent(wallet: "btc-odd", amount: "1000000")
+        #expect(refusal(f.request(odd, coins: [])) == .walletUnsupported)
         // An Ethereum intent given to the Bitcoin planner, and the scripts of an Ethereum wallet.
         let eth = try f.intent(wallet: "eth-main", asset: "eth", amount: "1000")
         #expect(refusal(f.request(eth, coins: [])) == .walletUnsupported)

@@ -5,8 +5,9 @@ import Governance
 import WalletCrypto
 
 /// A small organisation for the planner's tests: three admins (quorum 2), the initiator alice, one cold signer
-/// holding a P2WPKH wallet (`btc-main`), a legacy P2PKH wallet the planner does not build for (`btc-legacy`) and an
-/// Ethereum account (`eth-main`) with ether and a USDC token in the registry.
+/// holding a P2WPKH wallet (`btc-main`), two wallets the planner does not build for (`btc-legacy`, P2PKH, and
+/// `btc-odd`, whose receive and change branches are /2 and /3), and an Ethereum account (`eth-main`) with ether
+/// and a USDC token in the registry.
 final class PlannerFixture: @unchecked Sendable {
     struct Person {
         let id: String
@@ -109,6 +110,10 @@ final class PlannerFixture: @unchecked Sendable {
                     "walletPolicy": ["template": "pkh(@0/**)", "keys": [.string(keyInfo("44h/1h/0h"))]],
                 ],
                 [
+                    "id": "btc-odd", "chain": "bitcoin", "network": "regtest", "signers": ["vault-a"],
+                    "walletPolicy": ["template": "wpkh(@0/<2;3>/*)", "keys": [.string(keyInfo("84h/1h/1h"))]],
+                ],
+                [
                     "id": "eth-main", "chain": "ethereum", "chainId": .number(Double(Self.chainID)),
                     "signers": ["vault-a"], "address": .string(ethAddress.checksummed),
                     "derivation": "m/44h/60h/0h/0/0",
@@ -132,6 +137,7 @@ final class PlannerFixture: @unchecked Sendable {
                 "initiators": ["alice"],
                 "transfers": [
                     rule("btc-main", "btc", Self.btcFee), rule("btc-legacy", "btc", Self.btcFee),
+                    rule("btc-odd", "btc", Self.btcFee),
                     rule("eth-main", "eth", Self.ethFee), rule("eth-main", "usdc", Self.ethFee),
                 ],
                 "maxIntentLifetime": 86_400, "addressBookDelay": 172_800,

@@ -1,5 +1,6 @@
 public import Bitcoin
 public import Governance
+import WalletCrypto
 
 /// A script a wallet's descriptor derives, and where: branch 0 receives, branch 1 is change (BIP-0389 `<0;1>`).
 public struct WalletScript: Sendable, Hashable {
@@ -151,9 +152,16 @@ extension TransactionPlanner {
             throw PlanningError(.walletUnsupported, "wallet \(s.wallet.id) is not a Bitcoin wallet")
         }
         let descriptor = walletPolicy.descriptor
-        guard descriptor.branchCount == 2, descriptor.isRanged else {
+        // Receive and change on derivation steps 0 and 1 (`/**` or `/<0;1>/*`), where the signer re-derives them.
+        let branchesAreZeroAndOne = descriptor.keys.allSatisfy { key in
+            (0...1).allSatisfy { branch in
+                let path = key.derivedOrigin(index: 0, branch: branch)?.path.components ?? []
+                return path.count >= 2 && path[path.count - 2] == ChildNumber(rawValue: UInt32(branch))
+            }
+        }
+        guard descriptor.branchCount == 2, descriptor.isRanged, branchesAreZeroAndOne else {
             throw PlanningError(
-                .walletUnsupported, "wallet \(s.wallet.id) has no receive and change branches (<0;1>/*)")
+                .walletUnsupported, "wallet \(s.wallet.id) has no receive and change branches (/<0;1>/*)")
         }
         let inputWeight: Weight
         do { inputWeight = try descriptor.inputWeight() } catch {
