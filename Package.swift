@@ -83,7 +83,9 @@ let package = Package(
         // Rung 3 (coordinator side): domain records and the storage ports. Pure; no key material.
         .target(
             name: "CoordinatorCore",
-            dependencies: ["Governance", "WalletCrypto", "Bitcoin", "Ethereum", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "WalletCrypto", "Governance", "Bitcoin", "Ethereum", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // Rung 3 (coordinator side): the SQLite and PostgreSQL adapters and their migrations (ADR 0010).
@@ -142,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "kura-devtool",
             dependencies: [
-                "WalletCrypto", "Bitcoin", "Ethereum", "Governance",
+                "WalletCrypto", "Bitcoin", "Ethereum", "Governance", "CoordinatorCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -183,6 +185,12 @@ let package = Package(
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        // The transaction planner, each plan checked by the signer's own checks (hence Signer, a pure library).
+        .testTarget(
+            name: "CoordinatorPlanningTests",
+            dependencies: ["CoordinatorCore", "Governance", "Bitcoin", "Ethereum", "WalletCrypto", "Signer"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -7,7 +7,7 @@ struct KuraDevtool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kura-devtool",
         abstract: "Development and test tool: throw-away keys only, never for custody.",
-        subcommands: [Btc.self, Eth.self, CredentialCommands.self, Json.self]
+        subcommands: [Btc.self, Eth.self, CredentialCommands.self, Json.self, Plan.self]
     )
 }
 
