@@ -79,7 +79,7 @@ let package = Package(
         // Rung 3 (coordinator side): domain records and the storage ports. Pure; no key material.
         .target(
             name: "CoordinatorCore",
-            dependencies: ["Governance", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Governance", "Bitcoin", "WalletCrypto", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // Rung 3 (coordinator side): the SQLite and PostgreSQL adapters and their migrations (ADR 0010).
@@ -119,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "kura",
             dependencies: [
-                "WalletCrypto", "Bitcoin", "Ethereum", "Governance",
+                "WalletCrypto", "Bitcoin", "Ethereum", "Governance", "CoordinatorCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -153,6 +153,11 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CoordinatorCoreTests",
+            dependencies: ["CoordinatorCore", "Governance", "WalletCrypto"],
             swiftSettings: strict
         ),
         .testTarget(
