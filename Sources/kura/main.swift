@@ -10,7 +10,7 @@ struct Kura: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             DescriptorCommand.self, PSBTCommand.self, Eth.self, Keys.self, PolicyCommand.self, IntentCommand.self,
-            Approve.self, ReprovisionCommand.self,
+            Approve.self, ReprovisionCommand.self, AuditCommand.self,
         ]
     )
 }
