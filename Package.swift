@@ -152,7 +152,7 @@ let package = Package(
         .executableTarget(
             name: "kura",
             dependencies: [
-                "WalletCrypto", "Bitcoin", "Ethereum", "Governance", "CoordinatorServer",
+                "WalletCrypto", "Bitcoin", "Ethereum", "Governance", "CoordinatorCore", "CoordinatorServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -191,6 +191,11 @@ let package = Package(
         .testTarget(
             name: "CoordinatorPlanningTests",
             dependencies: ["CoordinatorCore", "Governance", "Bitcoin", "Ethereum", "WalletCrypto", "Signer"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CoordinatorCoreTests",
+            dependencies: ["CoordinatorCore", "Governance", "WalletCrypto"],
             swiftSettings: strict
         ),
         .testTarget(

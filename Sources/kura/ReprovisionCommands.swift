@@ -32,18 +32,17 @@ struct ReprovisionCommand: ParsableCommand {
                 var sequence: UInt64 = 0
                 var receipt: DocumentHash?
                 if let lastReceipt {
-                    // The receipt's own digest (kura/receipt/v1 over its canonical bytes): the
-                    // signer will check it against its identity signature when it resumes.
-                    let value = try GovernanceIO.readJSON(lastReceipt)
-                    guard case .object(let o) = value, let inner = o["receipt"], case .object(let r) = inner,
-                        case .number(let n)? = r["sequence"], n >= 1, n == n.rounded()
-                    else {
-                        throw GovernanceError(.invalidValue, .malformed, "\(lastReceipt) is not a signer receipt")
+                    // The receipt as the signer issued it: its kura/receipt/v1 digest is what the signer
+                    // checks when it resumes, and its identity signature must verify under this policy.
+                    let last = try SignedReceipt(json: try GovernanceIO.readJSON(lastReceipt))
+                    guard last.receipt.signer.value == signer else {
+                        throw GovernanceError(
+                            .invalidValue, .malformed,
+                            "\(lastReceipt) is a receipt of \(last.receipt.signer), not of \(signer)")
                     }
-                    sequence = UInt64(n)
-                    receipt = try DocumentHash(
-                        bytes: DocumentDigest.digest(tag: "kura/receipt/v1", canonical: try CanonicalJSON.encode(inner))
-                    )
+                    try last.verify(in: policy)
+                    sequence = last.receipt.sequence
+                    receipt = last.receipt.digest
                 }
                 var nonces = [Reprovision.EthereumNonce]()
                 for item in ethNonce {

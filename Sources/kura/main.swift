@@ -10,7 +10,7 @@ struct Kura: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             DescriptorCommand.self, PSBTCommand.self, Eth.self, Keys.self, PolicyCommand.self, IntentCommand.self,
-            Approve.self, ReprovisionCommand.self, Serve.self, Login.self, OrgCommand.self,
+            Approve.self, ReprovisionCommand.self, Serve.self, Login.self, OrgCommand.self, AuditCommand.self,
         ]
     )
 }

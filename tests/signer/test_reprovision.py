@@ -133,3 +133,34 @@ def test_rolled_back_state_is_reprovisioned_and_keeps_what_it_knew(co, tmp_path)
         refused(vault, f, tmp_path / f"replay-{spent.stem}.psbt", "REPLAY", EXIT_GOVERNANCE)
     r3 = sign(vault, c, tmp_path / "c.psbt")
     assert r3["receipt"]["sequence"] == 3 and r3["receipt"]["previous"] == receipt_digest(r2)
+
+
+def test_reprovision_new_takes_only_a_receipt_the_signer_signed(co, tmp_path):
+    """`kura reprovision new` reads the last receipt as a Governance SignedReceipt: its digest is the
+    kura/receipt/v1 digest, and its identity signature must verify under the policy for that signer."""
+    vault = clone(co.signers[0], tmp_path / "home")
+    r1 = sign(vault, btc_bundle(co), tmp_path / "1.psbt")
+
+    def new(receipt, signer="vault-a"):
+        f, out = tmp_path / f"last-{signer}.json", tmp_path / f"doc-{signer}.json"
+        f.write_text(json.dumps(receipt))
+        if out.exists():
+            out.unlink()
+        r = run("kura", "reprovision", "new", *co.chain_args(), "--signer", signer, "--last-receipt", f, "--out", out)
+        return r, out
+
+    # Positive control: the genuine receipt; the document resumes after it, by its digest.
+    r, out = new(r1)
+    assert r.returncode == 0, r.stderr.decode()
+    resume = json.loads(out.read_text())["reprovision"]["resume"]
+    assert resume == {"sequence": 1, "receipt": receipt_digest(r1)}
+    # A receipt edited after signing (its sequence moved on) no longer verifies: refused, nothing written.
+    forged = json.loads(json.dumps(r1))
+    forged["receipt"]["sequence"] = 5
+    r, out = new(forged)
+    assert r.returncode == 3 and "refused: STATE_INTEGRITY invalid_signature" in r.stderr.decode(), r.stderr.decode()
+    assert not out.exists()
+    # Vault A's receipt offered for vault B.
+    r, out = new(r1, signer="vault-b")
+    assert r.returncode == 3 and "not of vault-b" in r.stderr.decode(), r.stderr.decode()
+    assert not out.exists()

@@ -7,6 +7,15 @@ public struct VerifiedPolicy: Sendable, Hashable {
     public var hash: DocumentHash { policy.hash }
 }
 
+/// The outcome of ``PolicyChain/verifyHistory(_:genesis:)``: the versions that verified, in order,
+/// and why the next one did not.
+public struct PolicyHistory: Sendable, Hashable {
+    /// The longest prefix of the history that verifies, genesis first.
+    public let verified: [VerifiedPolicy]
+    /// Why the version after ``verified`` failed; `nil` when every version verified.
+    public let failure: GovernanceError?
+}
+
 /// What a verifier already trusts: the genesis hash pinned at the key ceremony and, once it has
 /// moved forward, the version and hash of the newest policy it accepted (its high-water mark).
 public struct PolicyTrust: Sendable, Hashable {
@@ -104,6 +113,39 @@ public enum PolicyChain {
                 "policy version \(current.version) takes effect at \(current.effectiveFrom)")
         }
         return VerifiedPolicy(current)
+    }
+
+    /// Verifies a recorded history of policy versions without reading a clock: `chain` starts with
+    /// the genesis, pinned by `genesis`, and each later version must follow its predecessor and carry
+    /// a quorum of its predecessor's admins (the same steps as ``verify(_:trust:now:)``). Expiry and
+    /// effective times are not checked — a past version was valid when it was used — so this is for
+    /// auditing what was accepted (`kura audit verify`, docs/AUDIT.md), never for deciding to sign.
+    ///
+    /// Returns the longest verified prefix and, when a version failed, why (the versions after it are
+    /// not checked: their authority comes from the one that failed).
+    public static func verifyHistory(_ chain: [SignedPolicy], genesis: DocumentHash) -> PolicyHistory {
+        var verified = [VerifiedPolicy]()
+        do throws(GovernanceError) {
+            guard let first = chain.first else {
+                throw GovernanceError(.missingField, .policyInvalid, "no policy in the chain")
+            }
+            guard chain.count <= 1000 else {
+                throw GovernanceError(.tooLarge, .resourceLimit, "policy chain longer than 1000 versions")
+            }
+            guard first.policy.version == 1, first.policy.hash == genesis else {
+                throw GovernanceError(
+                    .invalidValue, .policyInvalid, "the chain does not start at the pinned genesis policy")
+            }
+            try requireQuorum(first, signers: first.policy, quorum: first.policy.governance.adminQuorum)
+            verified.append(VerifiedPolicy(first.policy))
+            for next in chain.dropFirst() {
+                try verifyStep(from: verified[verified.count - 1].policy, to: next)
+                verified.append(VerifiedPolicy(next.policy))
+            }
+            return PolicyHistory(verified: verified, failure: nil)
+        } catch {
+            return PolicyHistory(verified: verified, failure: error)
+        }
     }
 
     /// One step: `next` must follow `previous` and carry enough of `previous`'s admins' signatures.
