@@ -1,5 +1,5 @@
 import CoordinatorCore
-public import CoordinatorHTTP
+import CoordinatorHTTP
 import CoordinatorStorage
 import Foundation
 import Governance

@@ -44,8 +44,16 @@ struct Login: AsyncParsableCommand {
             let session = Session(
                 server: server, organization: org, member: signer.member, token: token, expiresAt: expires,
                 genesis: try DocumentHash(hex: genesisHash).description)
-            // The server must serve the chain of the genesis the operator pinned.
-            let policy = try await session.verifiedPolicy(APIClient(session: session), now: now)
+            // The server must serve the chain of the genesis the operator pinned; if it does not, the token
+            // just issued is revoked and nothing is stored.
+            let policy: VerifiedPolicy
+            do {
+                policy = try await session.verifiedPolicy(APIClient(session: session), now: now)
+            } catch {
+                let c = APIClient(session: session)
+                if let id = reply["tokenId"]?.string { _ = try? await c.request("DELETE", c.orgPath("/tokens/\(id)")) }
+                throw error
+            }
             let path = options.path
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

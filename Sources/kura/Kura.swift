@@ -2,6 +2,7 @@
 // libraries below it.
 import ArgumentParser
 
+@main
 struct Kura: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kura",
@@ -14,7 +15,3 @@ struct Kura: AsyncParsableCommand {
         ]
     )
 }
-
-// Top-level entry point rather than `@main`: SwiftPM compiles main.swift as top-level code once the
-// target has more than one file, and `@main` is not allowed there.
-await Kura.main()
