@@ -47,13 +47,16 @@ format-check:
 	swift format lint --strict --recursive --parallel Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources \
 	  Benchmarks/Benchmarks Fuzz/Package.swift Fuzz/Sources
 
-# The storage conformance suite also runs against a throw-away PostgreSQL 15 (ADR 0010).
+# The storage conformance suite also runs against a throw-away PostgreSQL 15 (ADR 0010); the server is
+# stopped and deleted afterwards, also on failure.
 unit-test: build-tests
 	@url=$$(scripts/pg-test-server.sh start) || exit 1; trap 'scripts/pg-test-server.sh stop' EXIT; \
 	  KURA_TEST_POSTGRES_URL=$$url KURA_REQUIRE_POSTGRES=1 swift test $(SWIFT_FLAGS) --skip-build
 
+# The coordinator's API tests run `kura serve` on SQLite and on the throw-away PostgreSQL.
 interop-test: build venv
-	KURA_BIN=$(BIN) $(PY) -m pytest $(PYTEST_FLAGS) tests
+	@url=$$(scripts/pg-test-server.sh start) || exit 1; trap 'scripts/pg-test-server.sh stop' EXIT; \
+	  KURA_TEST_POSTGRES_URL=$$url KURA_REQUIRE_POSTGRES=1 KURA_BIN=$(BIN) $(PY) -m pytest $(PYTEST_FLAGS) tests
 
 test: deps venv format-check build-tests unit-test build interop-test fuzz-smoke
 	@echo "make test: all suites passed"

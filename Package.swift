@@ -194,6 +194,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CoordinatorHTTPTests",
+            dependencies: [
+                "CoordinatorHTTP", "CoordinatorServer", "Governance",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CoordinatorCoreTests",
             dependencies: ["CoordinatorCore", "Governance", "WalletCrypto"],
             swiftSettings: strict

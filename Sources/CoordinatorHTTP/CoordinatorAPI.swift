@@ -210,7 +210,8 @@ public struct CoordinatorAPI: Sendable {
     /// the key with another request is refused.
     func replay(_ context: IdempotencyContext, principal: Principal) async throws -> Response? {
         guard let key = context.key else { return nil }
-        guard let stored = try await service.store.idempotency(principal.organization, member: principal.member, key: key)
+        guard
+            let stored = try await service.store.idempotency(principal.organization, member: principal.member, key: key)
         else { return nil }
         guard stored.requestHash == context.requestHash else {
             throw CoordinatorError(.idempotencyMismatch, "this Idempotency-Key was used for another request")

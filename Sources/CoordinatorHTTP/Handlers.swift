@@ -294,7 +294,8 @@ extension CoordinatorAPI {
     }
 
     func createAddress(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
-        let p = try await principal(request, context, roles: [.admin, .initiator], action: "hand out deposit addresses")
+        let p = try await principal(
+            request, context, roles: [.admin, .initiator], action: "hand out deposit addresses")
         let wallet = try walletID(context)
         let bytes = try await body(request)
         var label = ""
@@ -312,7 +313,8 @@ extension CoordinatorAPI {
         while true {
             let prepared = try await service.prepareAddress(p, wallet: wallet, label: label)
             let outcome = await commitAttempt(
-                idem, principal: p, response: .object(["address": Self.view(prepared.value)]), changes: prepared.changes)
+                idem, principal: p, response: .object(["address": Self.view(prepared.value)]), changes: prepared.changes
+            )
             switch outcome {
             case .success(let response): return response
             case .failure(let error):
@@ -327,7 +329,8 @@ extension CoordinatorAPI {
     ) async -> Result<Response, any Error> {
         do {
             return .success(
-                try await commitCreate(idem, principal: principal, status: .created, response: response, changes: changes))
+                try await commitCreate(
+                    idem, principal: principal, status: .created, response: response, changes: changes))
         } catch {
             return .failure(error)
         }

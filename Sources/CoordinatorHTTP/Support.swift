@@ -125,7 +125,9 @@ struct RequestMiddleware: RouterMiddleware {
 
     static func isValidID(_ s: String) -> Bool {
         (1...64).contains(s.utf8.count)
-            && s.utf8.allSatisfy { $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }
+            && s.utf8.allSatisfy {
+                $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+            }
     }
 
     private static func isIDByte(_ c: UInt8) -> Bool {

@@ -86,7 +86,8 @@ public enum CoordinatorServer {
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? config.port
                     logger.info(
-                        "listening", metadata: ["url": .string("http://\(config.host):\(port)"), "backend": .string(store.backend)])
+                        "listening",
+                        metadata: ["url": .string("http://\(config.host):\(port)"), "backend": .string(store.backend)])
                     if let portFile {
                         try? Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: portFile), options: .atomic)
                     }

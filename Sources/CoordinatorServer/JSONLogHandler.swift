@@ -27,7 +27,10 @@ struct JSONLogHandler: LogHandler {
             "message": event.message.description,
         ]
         for (k, v) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { fields[k] = Self.plain(v) }
-        guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        guard
+            var line = try? JSONSerialization.data(
+                withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return }
         line.append(0x0a)
         Self.lock.withLock { _ in FileHandle.standardError.write(line) }
     }

@@ -162,7 +162,7 @@ struct Migration: Sendable {
                 ){strict}
                 """
             ]),
-            Migration(
+        Migration(
             name: "0006-tokens-idempotency-addresses",
             statements: [
                 """

@@ -157,7 +157,9 @@ extension SQLCoordinatorStore {
                   AND branch = \(bind: a.branch)
                 """
             ).first()
-            let lastIndex = try last.flatMap { try $0.decodeNil(column: "last") ? nil : $0.decode(column: "last", as: Int64.self) }
+            let lastIndex = try last.flatMap {
+                try $0.decodeNil(column: "last") ? nil : $0.decode(column: "last", as: Int64.self)
+            }
             guard a.index == (lastIndex ?? -1) + 1 else {
                 throw StorageError(.conflict, "address index \(a.index) is not the next one of \(a.wallet)")
             }
@@ -300,7 +302,8 @@ extension SQLCoordinatorStore {
                 IdempotencyRecord(
                     organization: try row.organization(),
                     member: try MemberID(row.decode(column: "member_id", as: String.self)),
-                    key: try row.decode(column: "idem_key", as: String.self), requestHash: try row.bytes("request_hash"),
+                    key: try row.decode(column: "idem_key", as: String.self),
+                    requestHash: try row.bytes("request_hash"),
                     status: try row.decode(column: "status", as: Int.self), response: try row.bytes("response"),
                     createdAt: try row.timestamp("created_at"))
             }
@@ -326,7 +329,8 @@ extension SQLCoordinatorStore {
                     index: try row.decode(column: "idx", as: Int64.self),
                     address: try row.decode(column: "address", as: String.self),
                     label: try row.decode(column: "label", as: String.self),
-                    createdAt: try row.timestamp("created_at"), used: try row.decode(column: "used", as: Int64.self) != 0)
+                    createdAt: try row.timestamp("created_at"),
+                    used: try row.decode(column: "used", as: Int64.self) != 0)
             }
         }
     }

@@ -5,7 +5,7 @@ import Governance
 import WalletCrypto
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Where the CLI keeps its coordinator session: `--session FILE`, `$KURA_SESSION`, or
@@ -125,7 +125,8 @@ struct APIClient {
                     status: status, code: s("code") ?? "error", message: s("message") ?? "", category: s("category"),
                     requestID: s("requestId"))
             }
-            throw APIError(status: status, code: "http_\(status)", message: "unexpected response", category: nil, requestID: nil)
+            throw APIError(
+                status: status, code: "http_\(status)", message: "unexpected response", category: nil, requestID: nil)
         }
         return value
     }
@@ -146,7 +147,8 @@ enum Online {
             FileHandle.standardError.write(Data("kura: \(e)\n".utf8))
             throw ExitCode(1)
         } catch let e as GovernanceError {
-            FileHandle.standardError.write(Data("kura: refused: \(e.category.token) \(e.code.name): \(e.reason)\n".utf8))
+            FileHandle.standardError.write(
+                Data("kura: refused: \(e.category.token) \(e.code.name): \(e.reason)\n".utf8))
             throw ExitCode(3)
         }
     }

@@ -119,7 +119,8 @@ struct TransferOptions: ParsableArguments {
             let rule = policy.transferRule(wallet: try WalletID(wallet), asset: a.id)
         else {
             throw GovernanceError(
-                .invalidValue, .assetUnknown, "no transfer rule for \(wallet)/\(asset) in policy version \(policy.version)")
+                .invalidValue, .assetUnknown,
+                "no transfer rule for \(wallet)/\(asset) in policy version \(policy.version)")
         }
         guard let entry = policy.addressBook.first(where: { $0.id.value == to && $0.asset == a.id }) else {
             throw GovernanceError(.invalidValue, .allowlistMiss, "\(to) is not an address-book entry for \(asset)")
@@ -356,7 +357,8 @@ struct IntentCommand: AsyncParsableCommand {
         func run() throws {
             try GovernanceIO.run {
                 let now = try GovernanceIO.now()
-                let intent = try transfer.build(policy: try chain.verified(now: now).policy, initiator: initiator, now: now)
+                let intent = try transfer.build(
+                    policy: try chain.verified(now: now).policy, initiator: initiator, now: now)
                 try GovernanceIO.writeJSON(intent.document, to: out)
                 GovernanceIO.print("intent \(intent.id) digest \(intent.digest)")
             }
@@ -456,7 +458,8 @@ struct Approve: AsyncParsableCommand {
         if let out {
             try GovernanceIO.run {
                 guard let genesisHash, let member else {
-                    throw GovernanceError(.missingField, .malformed, "offline approval needs --genesis-hash, --policy and --member")
+                    throw GovernanceError(
+                        .missingField, .malformed, "offline approval needs --genesis-hash, --policy and --member")
                 }
                 let now = try GovernanceIO.now()
                 let policy = try ChainOptions.verify(genesisHash: genesisHash, policies: policies, now: now)
@@ -476,20 +479,29 @@ struct Approve: AsyncParsableCommand {
             let now = try GovernanceIO.now()
             let policy = try await session.verifiedPolicy(client, now: now)
             let reply = try await client.request("GET", client.orgPath("/intents/\(try IntentID(target).value)"))
-            let intent = try Authorization.verify(try SignedIntent(json: reply["document"] ?? .null), policy: policy).intent
+            let intent = try Authorization.verify(try SignedIntent(json: reply["document"] ?? .null), policy: policy)
+                .intent
             guard intent.id.value == target else { throw CLIError("the coordinator answered with another intent") }
             if !options.json { GovernanceIO.print(IntentView.describe(intent, policy: policy.policy)) }
             if !yes {
-                guard isatty(0) != 0 else { throw CLIError("not a terminal: pass --yes to \(reject ? "reject" : "approve")") }
+                guard isatty(0) != 0 else {
+                    throw CLIError("not a terminal: pass --yes to \(reject ? "reject" : "approve")")
+                }
                 FileHandle.standardError.write(Data("\(reject ? "Reject" : "Approve") this transfer? [y/N] ".utf8))
-                guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { throw CLIError("not approved") }
+                guard let answer = readLine(), answer.lowercased().hasPrefix("y") else {
+                    throw CLIError("not approved")
+                }
             }
             let signed = try sign(intent, member: member ?? session.member, now: now)
             let answer = try await client.request(
-                "POST", client.orgPath("/intents/\(intent.id.value)/approvals"), body: try CanonicalJSON.encode(signed.json),
+                "POST", client.orgPath("/intents/\(intent.id.value)/approvals"),
+                body: try CanonicalJSON.encode(signed.json),
                 idempotencyKey: APIClient.newIdempotencyKey())
-            let state = try await client.request("GET", client.orgPath("/intents/\(intent.id.value)"))["intent"]?["state"]
-            Online.output(.object(["approval": answer["approval"] ?? .null, "state": state ?? .null]), json: options.json) {
+            let state = try await client.request("GET", client.orgPath("/intents/\(intent.id.value)"))["intent"]?[
+                "state"]
+            Online.output(
+                .object(["approval": answer["approval"] ?? .null, "state": state ?? .null]), json: options.json
+            ) {
                 "\(reject ? "rejected" : "approved") intent \(intent.id): now \(state?.string ?? "?")"
             }
         }
@@ -498,7 +510,8 @@ struct Approve: AsyncParsableCommand {
     private func sign(_ intent: Intent, member: String, now: Timestamp) throws -> SignedApproval {
         let approval = try Approval(
             json: Approval.document(
-                intent: intent.digest, decision: reject ? .reject : .approve, approver: try MemberID(member), time: now))
+                intent: intent.digest, decision: reject ? .reject : .approve, approver: try MemberID(member), time: now)
+        )
         let k = try GovernanceIO.loadKey(key)
         return SignedApproval(
             approval: approval,

@@ -172,7 +172,8 @@ extension IntentCommand {
                     "POST", client.orgPath("/intents"), body: try CanonicalJSON.encode(signed.json),
                     idempotencyKey: APIClient.newIdempotencyKey())
                 Online.output(reply, json: options.json) {
-                    IntentView.describe(intent, policy: policy.policy) + "\nsubmitted: \(reply["intent"]?["state"]?.string ?? "?")"
+                    IntentView.describe(intent, policy: policy.policy)
+                        + "\nsubmitted: \(reply["intent"]?["state"]?.string ?? "?")"
                 }
             }
         }
@@ -208,7 +209,9 @@ extension IntentCommand {
             try await Online.run {
                 let client = try options.client()
                 var path = client.orgPath("/intents?limit=\(limit)")
-                if let state { path += "&state=\(state.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+                if let state {
+                    path += "&state=\(state.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                }
                 let reply = try await client.request("GET", path)
                 Online.output(reply, json: options.json) {
                     reply["intents"]?.array.map { i in

@@ -16,7 +16,10 @@ struct Serve: AsyncParsableCommand {
             (--bootstrap-secret-file); it is never logged.
             """)
 
-    @Option(help: "A JSON configuration file (keys: host, port, dataDir, databaseURL, audience, bootstrapSecretFile, tokenLifetime, gapLimit, maxBodyBytes, logLevel).")
+    @Option(
+        help:
+            "A JSON configuration file (keys: host, port, dataDir, databaseURL, audience, bootstrapSecretFile, tokenLifetime, gapLimit, maxBodyBytes, logLevel)."
+    )
     var config: String?
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (default 8080; 0 picks a free port).") var port: Int?
@@ -56,23 +59,34 @@ struct Serve: AsyncParsableCommand {
                 return v
             }
             if let f = file[fileKey] {
-                guard let v = parse("\(f)") else { throw ValidationError("'\(fileKey)' in the configuration is not valid") }
+                guard let v = parse("\(f)") else {
+                    throw ValidationError("'\(fileKey)' in the configuration is not valid")
+                }
                 return v
             }
             return nil
         }
         var c = ServerConfiguration()
         c.host = try pick(host, "KURA_HOST", "host", { $0 }) ?? c.host
-        c.port = try pick(port, "KURA_PORT", "port", { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }) ?? c.port
+        c.port =
+            try pick(port, "KURA_PORT", "port", { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }) ?? c.port
         c.dataDirectory = try pick(dataDir, "KURA_DATA_DIR", "dataDir", { $0 }) ?? c.dataDirectory
         c.databaseURL = try pick(databaseURL, "KURA_DATABASE_URL", "databaseURL", { $0 })
         c.audience = try pick(audience, "KURA_AUDIENCE", "audience", { $0 }) ?? c.audience
-        c.tokenLifetime = try pick(tokenLifetime, "KURA_TOKEN_LIFETIME", "tokenLifetime", { Int64($0).flatMap { $0 > 0 ? $0 : nil } }) ?? c.tokenLifetime
-        c.gapLimit = try pick(gapLimit, "KURA_GAP_LIMIT", "gapLimit", { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } }) ?? c.gapLimit
-        if let m = try pick(Int?.none, "KURA_MAX_BODY_BYTES", "maxBodyBytes", { Int($0).flatMap { (1024...(64 << 20)).contains($0) ? $0 : nil } }) {
+        c.tokenLifetime =
+            try pick(tokenLifetime, "KURA_TOKEN_LIFETIME", "tokenLifetime", { Int64($0).flatMap { $0 > 0 ? $0 : nil } })
+            ?? c.tokenLifetime
+        c.gapLimit =
+            try pick(gapLimit, "KURA_GAP_LIMIT", "gapLimit", { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } })
+            ?? c.gapLimit
+        if let m = try pick(
+            Int?.none, "KURA_MAX_BODY_BYTES", "maxBodyBytes",
+            { Int($0).flatMap { (1024...(64 << 20)).contains($0) ? $0 : nil } })
+        {
             c.maxBodyBytes = m
         }
-        if let l = try pick(logLevel, "KURA_LOG_LEVEL", "logLevel", { Logger.Level(rawValue: $0).map { $0.rawValue } }) {
+        if let l = try pick(logLevel, "KURA_LOG_LEVEL", "logLevel", { Logger.Level(rawValue: $0).map { $0.rawValue } })
+        {
             guard let level = Logger.Level(rawValue: l) else { throw ValidationError("unknown log level '\(l)'") }
             c.logLevel = level
         }
@@ -86,7 +100,9 @@ struct Serve: AsyncParsableCommand {
             secret = e
         }
         if let secret {
-            guard secret.utf8.count >= 16 else { throw ValidationError("the bootstrap secret must be at least 16 bytes") }
+            guard secret.utf8.count >= 16 else {
+                throw ValidationError("the bootstrap secret must be at least 16 bytes")
+            }
             c.bootstrapSecretHash = HTTPSettings.hashBootstrapSecret(secret)
         }
         try await CoordinatorServer.run(c)

@@ -39,7 +39,7 @@ struct StoreConformanceTests {
             #expect(
                 try await store.appliedMigrations() == [
                     "0001-organizations", "0002-policy-versions-members-credentials", "0003-intents",
-                    "0004-approvals-bundles-receipts", "0005-audit-events",
+                    "0004-approvals-bundles-receipts", "0005-audit-events", "0006-tokens-idempotency-addresses",
                 ])
         }
     }
@@ -51,14 +51,15 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 5)
+            #expect(try await store.appliedMigrations().count == 6)
         }
     }
 
     @Test("a database with a migration this build does not know is refused", arguments: Backend.available)
     func unknownMigrationIsRefused(backend: Backend) async throws {
         try await withFreshStore(backend) { store, raw in
-            try await raw.execute("INSERT INTO kura_migrations (position, name) VALUES (6, '0006-from-a-newer-build')")
+            try await raw.execute(
+                "INSERT INTO kura_migrations (position, name) VALUES (1000, '1000-from-a-newer-build')")
             await expectStorageError(.schemaMismatch) { try await store.migrate() }
         }
     }

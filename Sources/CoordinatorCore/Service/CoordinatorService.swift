@@ -68,7 +68,9 @@ public final class CoordinatorService: Sendable {
         do { return try await body() } catch { throw CoordinatorError(error) }
     }
 
-    static func audit(_ org: OrganizationID, _ kind: String, _ subject: String, _ payload: [String: JSONValue], at: Timestamp)
+    static func audit(
+        _ org: OrganizationID, _ kind: String, _ subject: String, _ payload: [String: JSONValue], at: Timestamp
+    )
         -> StoreChange
     {
         // Canonical JSON of a small object of strings and integers cannot fail.
@@ -113,10 +115,12 @@ public final class CoordinatorService: Sendable {
         var changes: [StoreChange] = [.createOrganization(org)]
         changes.append(policyChange(p, document: canonical, at: now))
         changes.append(
-            Self.audit(p.organization, "organization.bootstrapped", p.organization.value,
+            Self.audit(
+                p.organization, "organization.bootstrapped", p.organization.value,
                 ["genesis": .string(p.hash.description), "name": .string(name)], at: now))
         changes.append(
-            Self.audit(p.organization, "policy.appended", "\(p.version)",
+            Self.audit(
+                p.organization, "policy.appended", "\(p.version)",
                 ["version": .number(Double(p.version)), "hash": .string(p.hash.description)], at: now))
         return Prepared(value: org, changes: changes)
     }
@@ -154,8 +158,9 @@ public final class CoordinatorService: Sendable {
         let records = try await call { () async throws(StorageError) in try await store.policyVersions(org) }
         var chain: [SignedPolicy] = []
         for r in records {
-            do { chain.append(try SignedPolicy(json: try JSONParser.parse(r.document, limits: .init(maxBytes: 4 << 20)))) }
-            catch { throw CoordinatorError(.unavailable, "stored policy version \(r.version) does not parse") }
+            do {
+                chain.append(try SignedPolicy(json: try JSONParser.parse(r.document, limits: .init(maxBytes: 4 << 20))))
+            } catch { throw CoordinatorError(.unavailable, "stored policy version \(r.version) does not parse") }
         }
         return chain
     }
@@ -180,7 +185,7 @@ public final class CoordinatorService: Sendable {
                     Array(chain[..<end]), trust: PolicyTrust(genesis: org.genesisHash, highWater: nil), now: now)
                 verified.withLock { $0[v.hash] = v }
                 return v
-            } catch where error.category == .timelockPending {
+            } catch  where error.category == .timelockPending {
                 end -= 1  // signed, not yet in force: the previous version governs until then
             } catch {
                 throw CoordinatorError(error)
@@ -278,7 +283,9 @@ public final class CoordinatorService: Sendable {
         guard let token = APIToken(parsing: bearer) else {
             throw CoordinatorError(.unauthenticated, "the bearer token is not a Kura API token")
         }
-        guard let record = try await call({ () async throws(StorageError) in try await store.token(orgID, id: token.id) }),
+        guard
+            let record = try await call({ () async throws(StorageError) in try await store.token(orgID, id: token.id) }
+            ),
             token.matches(record)
         else { throw CoordinatorError(.unauthenticated, "unknown API token") }
         guard record.isActive(at: now) else {
@@ -351,7 +358,8 @@ public final class CoordinatorService: Sendable {
             throw CoordinatorError(.forbidden, "an initiator submits only intents they signed")
         }
         let verdict = Evaluation.evaluate(
-            intent: verified, approvals: [], policy: policy, history: try await history(principal.organization, now: now),
+            intent: verified, approvals: [], policy: policy,
+            history: try await history(principal.organization, now: now),
             now: now)
         // With no approvals yet, the only approval refusal is the missing quorum, which approvals will bring.
         if let refusal = verdict.refusals.first(where: { $0.category != .approvalInvalid }) {
@@ -393,14 +401,16 @@ public final class CoordinatorService: Sendable {
         return try await call { () async throws(StorageError) in
             IntentDetail(
                 record: record, approvals: try await store.approvals(orgID, intent: id),
-                bundle: try await store.bundle(orgID, intent: id), receipts: try await store.receipts(orgID, intent: id))
+                bundle: try await store.bundle(orgID, intent: id), receipts: try await store.receipts(orgID, intent: id)
+            )
         }
     }
 
     /// The parsed signed documents of an intent and its approvals.
     public func signedDocuments(_ detail: IntentDetail) throws(CoordinatorError) -> (SignedIntent, [SignedApproval]) {
         do {
-            let intent = try SignedIntent(json: try JSONParser.parse(detail.record.document, limits: .init(maxBytes: 4 << 20)))
+            let intent = try SignedIntent(
+                json: try JSONParser.parse(detail.record.document, limits: .init(maxBytes: 4 << 20)))
             let approvals = try detail.approvals.map { a throws(GovernanceError) in
                 try SignedApproval(json: try JSONParser.parse(a.document))
             }
@@ -475,7 +485,8 @@ public final class CoordinatorService: Sendable {
     ) -> [StoreChange] {
         [
             .transitionIntent(org, id, from: from, to: to),
-            Self.audit(org, "intent.state", id.value, ["from": .string(from.rawValue), "to": .string(to.rawValue)], at: now),
+            Self.audit(
+                org, "intent.state", id.value, ["from": .string(from.rawValue), "to": .string(to.rawValue)], at: now),
         ]
     }
 
@@ -493,12 +504,14 @@ public final class CoordinatorService: Sendable {
         let (signedIntent, approvals) = try signedDocuments(detail)
         let verified: VerifiedIntent
         do { verified = try Authorization.verify(signedIntent, policy: policy) } catch { return detail.record.state }
-        guard case .allow = Evaluation.evaluate(
-            intent: verified, approvals: approvals, policy: policy, history: try await history(orgID, now: now), now: now)
+        guard
+            case .allow = Evaluation.evaluate(
+                intent: verified, approvals: approvals, policy: policy, history: try await history(orgID, now: now),
+                now: now)
         else { return detail.record.state }
         do {
             _ = try await store.apply(transition(orgID, id, from: .awaitingApprovals, to: .approved, at: now))
-        } catch where error.code == .conflict {
+        } catch  where error.code == .conflict {
             // Another request moved it first.
         } catch {
             throw CoordinatorError(error)
@@ -507,7 +520,8 @@ public final class CoordinatorService: Sendable {
     }
 
     /// Intents of the organisation, newest first.
-    public func intents(_ orgID: OrganizationID, state: IntentLifecycle.State?, limit: Int) async throws(CoordinatorError)
+    public func intents(_ orgID: OrganizationID, state: IntentLifecycle.State?, limit: Int)
+        async throws(CoordinatorError)
         -> [IntentRecord]
     {
         _ = try await organization(orgID)

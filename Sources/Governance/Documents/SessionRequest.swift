@@ -42,7 +42,8 @@ public struct SessionRequest: Sendable, Hashable {
             throw GovernanceError(.invalidValue, .malformed, "sessionRequest.audience must be 1 to 200 bytes")
         }
         guard let n = try? Hex.decode(try r.string("nonce"), maxBytes: 32), (16...32).contains(n.count) else {
-            throw GovernanceError(.invalidValue, .malformed, "sessionRequest.nonce must be 16 to 32 random bytes in hex")
+            throw GovernanceError(
+                .invalidValue, .malformed, "sessionRequest.nonce must be 16 to 32 random bytes in hex")
         }
         nonce = n
         created = try Timestamp(seconds: Int64(r.int("created")))

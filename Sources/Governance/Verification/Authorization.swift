@@ -86,7 +86,8 @@ public enum Authorization {
         }
         guard signed.signature.member == r.member else {
             throw GovernanceError(
-                .invalidSignature, .approvalInvalid, "session request is signed by \(signed.signature.member), not \(r.member)")
+                .invalidSignature, .approvalInvalid,
+                "session request is signed by \(signed.signature.member), not \(r.member)")
         }
         try signed.signature.verify(digest: r.digest.bytes, in: p, role: nil, category: .approvalInvalid)
         return VerifiedSessionRequest(r, roles: p.member(r.member)?.roles ?? [])

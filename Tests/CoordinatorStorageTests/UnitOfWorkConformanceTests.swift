@@ -1,0 +1,130 @@
+import CoordinatorCore
+import CoordinatorStorage
+import Foundation
+import Governance
+import Testing
+
+/// Units of work, API tokens, idempotency records and addresses, on every adapter.
+@Suite("Coordinator store conformance: units of work and access")
+struct UnitOfWorkConformanceTests {
+    func token(_ f: Fixture, _ id: String, member: String = "alice", seed: UInt8 = 9) throws -> TokenRecord {
+        TokenRecord(
+            organization: f.org, id: id, member: try MemberID(member), secretHash: Array(repeating: seed, count: 32),
+            requestDigest: try Fixture.hash(seed), createdAt: f.now, expiresAt: f.now.adding(seconds: 3600),
+            revokedAt: nil)
+    }
+
+    @Test(
+        "a unit of work is all or nothing: a failing change rolls back the changes before it",
+        arguments: Backend.available)
+    func unitOfWorkIsAtomic(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            let intent = try f.intent("i-1")
+            // The second change duplicates the first: nothing of the unit may remain.
+            await expectStorageError(.duplicate) {
+                _ = try await store.apply([
+                    .insertIntent(intent),
+                    .audit(f.org, kind: "intent.submitted", subject: "i-1", payload: Array("{}".utf8), at: f.now),
+                    .insertIntent(intent),
+                ])
+            }
+            #expect(try await store.intent(f.org, id: IntentID("i-1")) == nil)
+            #expect(try await store.auditEvents(f.org, after: 0, limit: 100).isEmpty)
+            // Positive control: the same unit without the duplicate commits, with its audit event.
+            let events = try await store.apply([
+                .insertIntent(intent),
+                .audit(f.org, kind: "intent.submitted", subject: "i-1", payload: Array("{}".utf8), at: f.now),
+            ])
+            #expect(events.map(\.sequence) == [1])
+            #expect(try await store.intent(f.org, id: IntentID("i-1")) == intent)
+        }
+    }
+
+    @Test("tokens: stored by id, unique per request digest, revoked once", arguments: Backend.available)
+    func tokens(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            let t = try token(f, "0123456789abcdef")
+            _ = try await store.apply([.insertToken(t)])
+            #expect(try await store.token(f.org, id: "0123456789abcdef") == t)
+            #expect(try await store.tokens(f.org, member: MemberID("alice")) == [t])
+            #expect(try await store.tokens(f.org, member: MemberID("bob")).isEmpty)
+            // The same session request cannot yield a second token.
+            await expectStorageError(.duplicate) {
+                _ = try await store.apply([.insertToken(try token(f, "fedcba9876543210"))])
+            }
+            _ = try await store.apply([.revokeToken(f.org, id: t.id, at: f.now.adding(seconds: 5))])
+            #expect(try await store.token(f.org, id: t.id)?.revokedAt == f.now.adding(seconds: 5))
+            await expectStorageError(.conflict) {
+                _ = try await store.apply([.revokeToken(f.org, id: t.id, at: f.now)])
+            }
+            await expectStorageError(.missingReference) {
+                _ = try await store.apply([.revokeToken(f.org, id: "ffffffffffffffff", at: f.now)])
+            }
+            // Another organisation does not see it.
+            #expect(try await store.token(OrganizationID("globex"), id: t.id) == nil)
+        }
+    }
+
+    @Test("idempotency records: one per member and key, even when written concurrently", arguments: Backend.available)
+    func idempotency(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            func record(_ body: String) throws -> IdempotencyRecord {
+                IdempotencyRecord(
+                    organization: f.org, member: try MemberID("alice"), key: "key-1",
+                    requestHash: Array(repeating: 1, count: 32), status: 201, response: Array(body.utf8),
+                    createdAt: f.now)
+            }
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<6 {
+                    group.addTask { (try? await store.apply([.insertIdempotency(try record("r\(i)"))])) != nil }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+            let stored = try await store.idempotency(f.org, member: MemberID("alice"), key: "key-1")
+            #expect(stored?.status == 201)
+            #expect(try await store.idempotency(f.org, member: MemberID("bob"), key: "key-1") == nil)
+            await expectStorageError(.invalidValue) {
+                _ = try await store.apply([
+                    .insertIdempotency(
+                        IdempotencyRecord(
+                            organization: f.org, member: try MemberID("alice"), key: "has space",
+                            requestHash: Array(repeating: 1, count: 32), status: 201, response: [], createdAt: f.now))
+                ])
+            }
+        }
+    }
+
+    @Test("addresses are handed out in index order without gaps", arguments: Backend.available)
+    func addresses(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            func address(_ index: Int64, _ text: String) throws -> AddressRecord {
+                AddressRecord(
+                    organization: f.org, wallet: try WalletID("btc-main"), branch: 0, index: index, address: text,
+                    label: "customer \(index)", createdAt: f.now, used: false)
+            }
+            _ = try await store.apply([.insertAddress(try address(0, "bcrt1qa"))])
+            _ = try await store.apply([.insertAddress(try address(1, "bcrt1qb"))])
+            await expectStorageError(.conflict) {
+                _ = try await store.apply([.insertAddress(try address(1, "bcrt1qc"))])
+            }
+            await expectStorageError(.conflict) {
+                _ = try await store.apply([.insertAddress(try address(3, "bcrt1qd"))])
+            }
+            await expectStorageError(.duplicate) {
+                _ = try await store.apply([.insertAddress(try address(2, "bcrt1qa"))])
+            }
+            let list = try await store.addresses(f.org, wallet: WalletID("btc-main"), branch: 0)
+            #expect(list.map(\.index) == [0, 1])
+            #expect(list.map(\.address) == ["bcrt1qa", "bcrt1qb"])
+        }
+    }
+}
