@@ -370,3 +370,12 @@ def test_role_matrix_covers_every_route(world):
             status, body, _ = server.request(method.upper(), concrete)
             assert status == 401, (method, path)
     assert checked >= 4 * 15
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completions_cover_the_online_commands(shell):
+    code, out, err = kura_json("--generate-completion-script", shell)
+    for word in ("login", "approve", "serve", "intent", "session", "json"):
+        assert word in out, (shell, word)
+    code, out, err = kura_json("--generate-completion-script", "tcsh", check=False)
+    assert code != 0  # positive control: an unknown shell is refused
