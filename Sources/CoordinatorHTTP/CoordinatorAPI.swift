@@ -101,6 +101,7 @@ public struct CoordinatorAPI: Sendable {
         add(.get, org + "/intents/{intent}", .member(anyMember))
         add(.post, org + "/intents/{intent}/approvals", .member([.approver]), creates: true)
         add(.get, org + "/audit", .member(anyMember))
+        add(.get, org + "/audit/export", .member(anyMember))
         return r
     }()
 
@@ -130,6 +131,7 @@ public struct CoordinatorAPI: Sendable {
         router.get("/v1/orgs/:org/intents/:intent") { req, ctx in try await api.getIntent(req, ctx) }
         router.post("/v1/orgs/:org/intents/:intent/approvals") { req, ctx in try await api.submitApproval(req, ctx) }
         router.get("/v1/orgs/:org/audit") { req, ctx in try await api.listAudit(req, ctx) }
+        router.get("/v1/orgs/:org/audit/export") { req, ctx in try await api.exportAudit(req, ctx) }
         return router
     }
 

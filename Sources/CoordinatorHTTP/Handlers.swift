@@ -427,4 +427,14 @@ extension CoordinatorAPI {
         let events = try await service.store.auditEvents(p.organization, after: after, limit: limit)
         return JSONResponse.make(.ok, .object(["events": .array(events.map { Self.view($0) })]))
     }
+
+    func exportAudit(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
+        let p = try await principal(request, context, roles: Self.anyMember, action: "export the audit log")
+        let export = try await service.auditExport(p.organization)
+        do {
+            return JSONResponse.make(.ok, bytes: try export.encoded())
+        } catch {
+            throw CoordinatorError(.unavailable, "the audit log could not be exported: \(error.reason)")
+        }
+    }
 }

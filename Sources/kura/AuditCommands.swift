@@ -5,9 +5,10 @@ import CoordinatorCore
 import Foundation
 import Governance
 
-struct AuditCommand: ParsableCommand {
+struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Audit logs exported by the coordinator.", subcommands: [Verify.self])
+        commandName: "audit", abstract: "Audit logs exported by the coordinator.",
+        subcommands: [Verify.self, Export.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -114,5 +115,28 @@ enum AuditIO {
     static func fail(_ reason: String) -> Never {
         FileHandle.standardError.write(Data("kura audit verify: \(reason)\n".utf8))
         Foundation.exit(2)
+    }
+}
+
+extension AuditCommand {
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download the organisation's audit log with its documents (for `kura audit verify`).")
+        @Option(name: .shortAndLong, help: "Where to write the export.") var out: String
+        @OptionGroup var options: SessionOptions
+
+        func run() async throws {
+            try await Online.run {
+                let client = try options.client()
+                let reply = try await client.request("GET", client.orgPath("/audit/export"))
+                let export = try AuditExport(json: reply)
+                try Data(try export.encoded() + [0x0a]).write(to: URL(fileURLWithPath: out), options: .atomic)
+                Online.output(
+                    .object(["events": .number(Double(export.events.count)), "out": .string(out)]), json: options.json
+                ) {
+                    "\(export.events.count) events exported to \(out)"
+                }
+            }
+        }
     }
 }

@@ -379,3 +379,33 @@ def test_shell_completions_cover_the_online_commands(shell):
         assert word in out, (shell, word)
     code, out, err = kura_json("--generate-completion-script", "tcsh", check=False)
     assert code != 0  # positive control: an unknown shell is refused
+
+
+def test_audit_export_verifies_offline_and_reports_an_edited_intent_row(world):
+    server, org = world
+    intent = org.create_intent(amount="50000000")
+    org.approve(intent["id"], "bob")
+    session = org.login("mallory")  # a viewer (auditor) exports
+    clean = org.tmp / f"audit-{server.backend}-clean.json"
+    code, out, err = kura_json("audit", "export", "-o", clean, "--session", session, "--json")
+    assert out["events"] > 5
+    code, out, err = kura_json("audit", "verify", clean, "--genesis-hash", org.genesis_hash, "--json")
+    assert code == 0, err
+    # Someone with database access edits the approved intent's amount behind the coordinator's back.
+    old, new = '"amount":"50000000"', '"amount":"50000001"'
+    if server.backend == "postgresql":
+        sql = (f"UPDATE intents SET document = convert_to(replace(convert_from(document, 'UTF8'), '{old}', '{new}'), 'UTF8') "
+               f"WHERE id = '{intent['id']}'")
+    else:
+        sql = f"UPDATE intents SET document = CAST(replace(CAST(document AS TEXT), '{old}', '{new}') AS BLOB) WHERE id = '{intent['id']}'"
+    raw_sql(server.database, sql)
+    status, detail, _ = server.request("GET", f"/v1/orgs/{org.id}/intents/{intent['id']}", token=org.token("mallory"))
+    assert detail["document"]["intent"]["amount"] == "50000001"  # the edit is live in the database
+    edited = org.tmp / f"audit-{server.backend}-edited.json"
+    kura_json("audit", "export", "-o", edited, "--session", session)
+    code, out, err = kura_json("audit", "verify", edited, "--genesis-hash", org.genesis_hash, "--json", check=False)
+    assert code == 3, (code, out, err)
+    findings = out["findings"] if isinstance(out, dict) else []
+    submitted_at = [e for e in json.loads(edited.read_text())["events"]
+                    if e["kind"] == "intent.submitted" and e["subject"] == intent["id"]][0]["sequence"]
+    assert any(f.get("sequence") == submitted_at and intent["id"] in json.dumps(f) for f in findings), findings

@@ -577,4 +577,50 @@ public final class CoordinatorService: Sendable {
                     ["index": .number(Double(index)), "address": .string(address)], at: now),
             ])
     }
+
+    // MARK: Audit
+
+    /// The organisation's audit log with the stored documents its events refer to (docs/AUDIT.md), for
+    /// `kura audit verify` offline. A stored document that no longer parses is left out (the verifier then
+    /// reports its event without a document).
+    public func auditExport(_ orgID: OrganizationID) async throws(CoordinatorError) -> AuditExport {
+        let org = try await organization(orgID)
+        var events: [AuditEvent] = []
+        while true {
+            let after = events.last?.sequence ?? 0
+            let page = try await call { () async throws(StorageError) in
+                try await store.auditEvents(orgID, after: after, limit: 10_000)
+            }
+            events += page
+            if page.count < 10_000 { break }
+        }
+        let policies = try await policyChain(orgID)
+        var intents: [AuditExport.IntentDocument] = []
+        var approvals: [AuditExport.ApprovalDocument] = []
+        var receipts: [SignedReceipt] = []
+        var seen = Set<IntentID>()
+        for event in events where event.kind == "intent.submitted" {
+            guard let id = try? IntentID(event.subject), seen.insert(id).inserted else { continue }
+            guard
+                let record = try await call({ () async throws(StorageError) in try await store.intent(orgID, id: id) })
+            else { continue }
+            if let doc = try? SignedIntent(
+                json: try JSONParser.parse(record.document, limits: .init(maxBytes: 4 << 20)))
+            {
+                intents.append(AuditExport.IntentDocument(id: id, document: doc))
+            }
+            for a in try await call({ () async throws(StorageError) in try await store.approvals(orgID, intent: id) }) {
+                if let doc = try? SignedApproval(json: try JSONParser.parse(a.document)) {
+                    approvals.append(AuditExport.ApprovalDocument(intent: id, document: doc))
+                }
+            }
+            for r in try await call({ () async throws(StorageError) in try await store.receipts(orgID, intent: id) }) {
+                if let doc = try? SignedReceipt(json: try JSONParser.parse(r.document)) { receipts.append(doc) }
+            }
+        }
+        return AuditExport(
+            organization: orgID, genesis: org.genesisHash, exportedAt: now, events: events,
+            documents: AuditExport.Documents(
+                policies: policies, intents: intents, approvals: approvals, bundles: [], receipts: receipts))
+    }
 }
