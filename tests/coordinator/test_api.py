@@ -409,3 +409,37 @@ def test_audit_export_verifies_offline_and_reports_an_edited_intent_row(world):
     submitted_at = [e for e in json.loads(edited.read_text())["events"]
                     if e["kind"] == "intent.submitted" and e["subject"] == intent["id"]][0]["sequence"]
     assert any(f.get("sequence") == submitted_at and intent["id"] in json.dumps(f) for f in findings), findings
+
+
+def test_watch_only_addresses_follow_the_descriptor_within_the_gap_limit(world, company):
+    server, org = world
+    token = org.token("alice")
+    path = f"/v1/orgs/{org.id}/wallets/btc-vault/addresses"
+    before = len(server.request("GET", path, token=token)[1]["addresses"])
+    made = []
+    for n in range(before, 20):
+        status, out, _ = server.request("POST", path, {"label": f"customer {n}"}, token=token,
+                                        headers={"Idempotency-Key": f"addr-{server.backend}-{n}"})
+        assert status == 201, out
+        made.append(out["address"])
+    listed = server.request("GET", path, token=token)[1]["addresses"]
+    assert [a["index"] for a in listed] == list(range(20))
+    # Every address is the wallet's descriptor at its index, derived independently with BDK.
+    from bdkpython import Descriptor as BdkDescriptor, Network as BdkNetwork, NetworkKind
+    descriptor = company.wallet_descriptor("btc-vault").replace("<0;1>", "0")
+    bdk = BdkDescriptor(descriptor, NetworkKind.TEST)
+    for a in listed:
+        assert a["address"] == str(bdk.derive_address(a["index"], BdkNetwork.REGTEST))
+        assert a["used"] is False
+    # The 21st unused address is refused (gap limit 20); a retry of an earlier create is answered as before.
+    status, err, _ = server.request("POST", path, {"label": "one too many"}, token=token)
+    assert status == 409 and "gap limit" in err["error"]["message"]
+    if made:
+        status, again, headers = server.request("POST", path, {"label": f"customer {19}"}, token=token,
+                                                headers={"Idempotency-Key": f"addr-{server.backend}-19"})
+        assert status == 201 and headers.get("idempotency-replayed") == "true" and again["address"]["index"] == 19
+    # An Ethereum account has its one address in the policy.
+    status, err, _ = server.request("POST", f"/v1/orgs/{org.id}/wallets/eth-main/addresses", {}, token=token)
+    assert status == 409 and err["error"]["code"] == "conflict"
+    status, err, _ = server.request("POST", f"/v1/orgs/{org.id}/wallets/nope/addresses", {}, token=token)
+    assert status == 404
