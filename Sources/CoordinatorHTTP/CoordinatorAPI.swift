@@ -137,10 +137,6 @@ public struct CoordinatorAPI: Sendable {
 
     // MARK: Request plumbing
 
-    func spec(_ method: HTTPRequest.Method, _ path: String) -> RouteSpec {
-        Self.routes.first { $0.method == method && $0.path == path }!
-    }
-
     func body(_ request: Request) async throws(CoordinatorError) -> [UInt8] {
         do {
             let buffer = try await request.body.collect(upTo: settings.maxBodyBytes)

@@ -215,13 +215,12 @@ extension CoordinatorAPI {
         guard let record = versions.first(where: { $0.version == version }) else {
             throw CoordinatorError(.notFound, "no policy version \(version)")
         }
-        var b = JSONBuilder()
-        b.set("version", record.version)
-        b["hash"] = record.hash.description
-        b.set("storedAt", record.storedAt.seconds)
-        if let prev = record.previousHash { b["previous"] = prev.description }
-        b.set("document", Self.stored(record.document))
-        return JSONResponse.make(.ok, .object(["policy": b.value]))
+        var view = Self.view(record)
+        if case .object(var fields) = view {
+            fields["document"] = Self.stored(record.document)
+            view = .object(fields)
+        }
+        return JSONResponse.make(.ok, .object(["policy": view]))
     }
 
     func appendPolicy(_ request: Request, _ context: KuraRequestContext) async throws -> Response {

@@ -113,7 +113,7 @@ public final class CoordinatorService: Sendable {
         let canonical: [UInt8]
         do { canonical = try CanonicalJSON.encode(signed.json) } catch { throw CoordinatorError(error) }
         var changes: [StoreChange] = [.createOrganization(org)]
-        changes.append(policyChange(p, document: canonical, at: now))
+        changes.append(policyChange(p, document: canonical, at: now).change)
         changes.append(
             Self.audit(
                 p.organization, "organization.bootstrapped", p.organization.value,
@@ -125,7 +125,9 @@ public final class CoordinatorService: Sendable {
         return Prepared(value: org, changes: changes)
     }
 
-    private func policyChange(_ p: Policy, document: [UInt8], at now: Timestamp) -> StoreChange {
+    private func policyChange(_ p: Policy, document: [UInt8], at now: Timestamp) -> (
+        record: PolicyVersionRecord, change: StoreChange
+    ) {
         let record = PolicyVersionRecord(
             organization: p.organization, version: p.version, hash: p.hash, previousHash: p.previous,
             document: document, storedAt: now)
@@ -142,7 +144,7 @@ public final class CoordinatorService: Sendable {
                     kind: c.scheme.rawValue, publicKey: c.publicKey)
             }
         }
-        return .appendPolicyVersion(record, members: members, credentials: credentials)
+        return (record, .appendPolicyVersion(record, members: members, credentials: credentials))
     }
 
     /// The organisation, or `notFound`.
@@ -168,15 +170,18 @@ public final class CoordinatorService: Sendable {
     /// The organisation's policy in force: the newest stored version that has taken effect, verified as a
     /// chain from the genesis hash the organisation was bootstrapped with (cached by hash).
     public func currentPolicy(_ orgID: OrganizationID) async throws(CoordinatorError) -> VerifiedPolicy {
-        let org = try await organization(orgID)
         guard let head = try await call({ () async throws(StorageError) in try await store.currentPolicy(orgID) })
-        else { throw CoordinatorError(.notFound, "organisation '\(orgID)' has no policy") }
+        else {
+            _ = try await organization(orgID)  // `notFound` naming the organisation when it does not exist
+            throw CoordinatorError(.notFound, "organisation '\(orgID)' has no policy")
+        }
         let now = self.now
         if let cached = verified.withLock({ $0[head.hash] }), cached.policy.effectiveFrom <= now,
             now < cached.policy.expires
         {
-            return cached
+            return cached  // the hot path: one read of the head, no chain verification
         }
+        let org = try await organization(orgID)
         let chain = try await policyChain(orgID)
         var end = chain.count
         while end > 0 {
@@ -224,10 +229,7 @@ public final class CoordinatorService: Sendable {
         let p = signed.policy
         let canonical: [UInt8]
         do { canonical = try CanonicalJSON.encode(signed.json) } catch { throw CoordinatorError(error) }
-        let change = policyChange(p, document: canonical, at: now)
-        guard case .appendPolicyVersion(let record, _, _) = change else {
-            throw CoordinatorError(.malformed, "unreachable")
-        }
+        let (record, change) = policyChange(p, document: canonical, at: now)
         return Prepared(
             value: record,
             changes: [
