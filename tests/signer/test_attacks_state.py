@@ -308,8 +308,12 @@ def test_K04_missing_or_tampered_state_is_refused(co, tmp_path):
         for i in (0, 17, 60, 87):
             yield f"head-byte-{i}", lambda h, i=i: (h / "ledger.kura.head").write_bytes(flipped(head_bytes, i))
         # A record rewritten in the clear (a used intent renamed) without the MAC key.
-        yield "record-edited", lambda h: (h / "ledger.kura").write_bytes(ledger.replace(
-            records[3]["intent"].encode(), records[3]["intent"][:-1].encode() + b"0"))
+        # The last character is replaced by a different one (never a no-op edit).
+        used = records[3]["intent"].encode()
+        renamed = used[:-1] + (b"1" if used[-1:] == b"0" else b"0")
+        edited = ledger.replace(used, renamed)
+        assert edited != ledger and len(edited) == len(ledger)
+        yield "record-edited", lambda h: (h / "ledger.kura").write_bytes(edited)
 
     seen = 0
     for name, mutate in cases():
