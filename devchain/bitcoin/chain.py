@@ -202,6 +202,7 @@ class Chain:
         self.lock = threading.RLock()
         self.clock = clock
         self.fee_estimates = default_fee_estimates()
+        self.max_block_weight = MAX_BLOCK_WEIGHT
         self.extra_nonce = 0
         self._reset()
         self._connect(self._genesis())
@@ -410,7 +411,7 @@ class Chain:
         height = self.height + 1
         entries, weight = [], 4_000 * 4
         for e in candidates:  # a prefix of the arrival order keeps parents before children
-            if weight + e.weight > MAX_BLOCK_WEIGHT:
+            if weight + e.weight > self.max_block_weight:
                 break
             entries.append(e)
             weight += e.weight
@@ -523,7 +524,7 @@ class Chain:
                 raise DevError("invalid_amount", "amount must be a positive number of satoshis")
             coins = [(op, c) for op in self.utxo_by_script[faucet_keys.SCRIPT]
                      if (c := self.utxo[op]) and op not in self.mempool_spends
-                     and self.height + 1 - c.height >= COINBASE_MATURITY]
+                     and (not c.coinbase or self.height + 1 - c.height >= COINBASE_MATURITY)]
             if not coins:  # every confirmed coin is spent in the mempool: use unconfirmed change
                 coins = [((e.txid, n), c) for e in self.mempool.values() for n in range(len(e.tx.vout))
                          if (e.txid, n) not in self.mempool_spends and (c := self._coin((e.txid, n)))
@@ -617,13 +618,20 @@ class Chain:
                 chain.set_fee_estimates(state["feeEstimates"])
         except Reject as r:
             raise DevError("invalid_state", f"a saved transaction is refused: {r.message}")
+        except DevError as e:
+            raise DevError("invalid_state", e.message)
         except (KeyError, TypeError, ValueError) as e:
             raise DevError("invalid_state", f"unreadable state: {e}")
         chain.extra_nonce = len(chain.blocks)
         return chain
 
     def _load_block(self, raw: bytes, height: int):
-        parsed = BtclibBlock.parse(raw, check_validity=True)
+        try:
+            parsed = BtclibBlock.parse(raw, check_validity=True)
+        except Exception as e:
+            raise DevError("invalid_state", f"block {height} is not a valid block for btclib: {_describe(e)}")
+        if parsed.serialize(include_witness=True, check_validity=False) != raw:
+            raise DevError("invalid_state", f"block {height} has extra, missing or non-canonical bytes")
         if raw[4:36][::-1].hex() != self.tip.hash:
             raise DevError("invalid_state", f"block {height} does not extend block {height - 1}")
         txs = [t.serialize(include_witness=True, check_validity=False) for t in parsed.transactions]

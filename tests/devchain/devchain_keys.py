@@ -4,7 +4,7 @@ import hashlib
 
 from embit import ec
 from embit.networks import NETWORKS
-from embit.script import Script, Witness, multisig, p2pkh, p2tr, p2wpkh, p2wsh
+from embit.script import Script, Witness, multisig, p2pkh, p2sh, p2tr, p2wpkh, p2wsh
 from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
 
 NET = NETWORKS["regtest"]
@@ -24,6 +24,9 @@ class Owner:
             self.script = p2wpkh(pubs[0])
         elif kind == "pkh":
             self.script = p2pkh(pubs[0])
+        elif kind == "sh-wpkh":
+            self.redeem_script = p2wpkh(pubs[0])
+            self.script = p2sh(self.redeem_script)
         elif kind == "tr":
             self.script = p2tr(pubs[0])
         elif kind == "wsh":
@@ -54,9 +57,12 @@ def sign(tx: Transaction, inputs):
     scripts = [o.script for _, _, _, o in inputs]
     values = [v for _, _, v, _ in inputs]
     for i, (_, _, value, owner) in enumerate(inputs):
-        if owner.kind == "wpkh":
+        if owner.kind in ("wpkh", "sh-wpkh"):
             h = tx.sighash_segwit(i, p2pkh(owner.keys[0].get_public_key()), value, SIGHASH.ALL)
             tx.vin[i].witness = Witness([owner.keys[0].sign(h).serialize() + b"\x01", owner.keys[0].get_public_key().sec()])
+            if owner.kind == "sh-wpkh":
+                redeem = owner.redeem_script.data
+                tx.vin[i].script_sig = Script(bytes([len(redeem)]) + redeem)
         elif owner.kind == "pkh":
             h = tx.sighash_legacy(i, owner.script, SIGHASH.ALL)
             sig = owner.keys[0].sign(h).serialize() + b"\x01"
