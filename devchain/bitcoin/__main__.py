@@ -77,8 +77,11 @@ def main(argv=None) -> int:
     if args.block_interval is not None:
         def mine_on_timer():
             while not stop.wait(args.block_interval):
-                chain.mine(1)
-                save()
+                try:
+                    chain.mine(1)
+                    save()
+                except Exception as e:  # keep mining; say why this block failed
+                    print(f"devchain: timer: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
 
         timer = threading.Thread(target=mine_on_timer, name="devchain-timer", daemon=True)
         timer.start()

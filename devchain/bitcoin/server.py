@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import esplora
@@ -98,8 +100,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._text(e.text, e.status)
         except DevError as e:
             return self._json({"error": {"code": e.code, "message": e.message}}, 400)
-        except BrokenPipeError:
+        except (BrokenPipeError, ConnectionResetError):
             return None
+        except Exception as e:  # a bug: answer 500 rather than drop the connection
+            traceback.print_exc(file=sys.stderr)
+            return self._text(f"internal error: {type(e).__name__}: {e}", 500)
 
     # -- helpers --------------------------------------------------------------------------
     @property
