@@ -356,6 +356,51 @@ def test_a_block_interval_mines_without_being_asked(tmp_path, wallet):
         assert dc.stop() == 0
 
 
+def test_a_bdk_wallet_scans_spends_and_syncs_through_the_esplora_api(dc):
+    """BDK's own Esplora client (rust esplora-client) reads our answers: a second, independent reader
+    of the API shapes. Its wallet finds confirmed and unconfirmed faucet coins, spends them, and a
+    conflicting spend it built from the same coins is refused with Bitcoin Core's reason."""
+    root = bip32.HDKey.from_seed(hashlib.sha256(b"devchain bdk esplora").digest(), version=NET["xprv"])
+    tprv = root.to_base58(version=NET["xprv"])
+    w = bdkpython.Wallet(bdkpython.Descriptor(f"wpkh({tprv}/84h/1h/0h/0/*)", bdkpython.NetworkKind.TEST),
+                         bdkpython.Descriptor(f"wpkh({tprv}/84h/1h/0h/1/*)", bdkpython.NetworkKind.TEST),
+                         bdkpython.Network.REGTEST, bdkpython.Persister.new_in_memory())
+    first = str(w.reveal_next_address(bdkpython.KeychainKind.EXTERNAL).address)
+    gap = str(w.peek_address(bdkpython.KeychainKind.EXTERNAL, 3).address)  # found by the scan's gap limit
+    dc.faucet(first, 1_000_000)
+    pending = dc.faucet(gap, 500_000, confirm=False)
+    client = bdkpython.EsploraClient(f"http://127.0.0.1:{dc.port}")
+    assert (client.get_height(), str(client.get_tip_hash())) == (dc.height(), dc.text("/blocks/tip/hash"))
+    assert client.get_fee_estimates()[6] == dc.get("/fee-estimates")["6"]
+    w.apply_update(client.full_scan(w.start_full_scan().build(), 10, 1))
+    balance = w.balance()
+    assert (balance.confirmed.to_sat(), balance.untrusted_pending.to_sat()) == (1_000_000, 500_000)
+
+    dest = bdkpython.Address(EXCHANGE_BTC, bdkpython.Network.REGTEST)
+    psbts = [bdkpython.TxBuilder().add_recipient(dest.script_pubkey(), bdkpython.Amount.from_sat(amount))
+             .fee_rate(bdkpython.FeeRate.from_sat_per_vb(2)).finish(w) for amount in (1_200_000, 1_100_000)]
+    txs = []
+    for psbt in psbts:
+        assert w.sign(psbt)
+        txs.append(psbt.extract_tx())
+    client.broadcast(txs[0])
+    assert dc.mempool() == [pending["txid"], str(txs[0].compute_txid())]
+    with pytest.raises(Exception) as refused:
+        client.broadcast(txs[1])  # the same coins again
+    assert "txn-mempool-conflict" in str(refused.value)
+    assert not client.get_tx_status(txs[0].compute_txid()).confirmed
+
+    dc.mine(1)
+    status = client.get_tx_status(txs[0].compute_txid())
+    assert status.confirmed and status.block_height == dc.height()
+    header = client.get_header_by_hash(client.get_block_hash(dc.height()))
+    assert str(header.prev_blockhash) == dc.text(f"/block-height/{dc.height() - 1}")
+    w.apply_update(client.sync(w.start_sync_with_revealed_spks().build(), 1))
+    fee = w.calculate_fee(txs[0]).to_sat()
+    assert w.balance().confirmed.to_sat() == 1_500_000 - 1_200_000 - fee
+    assert dc.get(f"/tx/{txs[0].compute_txid()}")["fee"] == fee
+
+
 # -- transactions signed by the built kura-signer -------------------------------------------
 @pytest.fixture(scope="module")
 def kura(tmp_path_factory):
