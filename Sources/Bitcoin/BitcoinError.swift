@@ -55,6 +55,8 @@ public struct BitcoinError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidWalletPolicy = Code("invalid_wallet_policy")
         /// Coin selection found no solution.
         public static let insufficientFunds = Code("insufficient_funds")
+        /// A signature in a PSBT does not verify, or is by a key the input does not use.
+        public static let invalidSignature = Code("invalid_signature")
     }
 
     /// What went wrong.

@@ -214,7 +214,8 @@ public struct BundleRecord: Sendable, Hashable {
     }
 }
 
-/// A receipt a signer emitted for an intent (at most one per signer per intent).
+/// A receipt a signer emitted for an intent (at most one per signer per intent), with the signed result it came
+/// with.
 public struct ReceiptRecord: Sendable, Hashable {
     /// The organisation.
     public let organization: OrganizationID
@@ -222,19 +223,56 @@ public struct ReceiptRecord: Sendable, Hashable {
     public let intent: IntentID
     /// The signer that emitted it.
     public let signer: SignerID
+    /// The receipt's ledger sequence in its signer (from 1): the latest per signer goes into that signer's next
+    /// bundle.
+    public let sequence: Int64
     /// The receipt document, exactly as received.
     public let document: [UInt8]
+    /// The signer's contribution as the coordinator kept it: for Bitcoin the stored unsigned PSBT with only this
+    /// signer's verified signatures added; for Ethereum the signed transaction.
+    public let result: [UInt8]
     /// When the coordinator stored it.
     public let storedAt: Timestamp
 
     /// Creates a record.
     public init(
-        organization: OrganizationID, intent: IntentID, signer: SignerID, document: [UInt8], storedAt: Timestamp
+        organization: OrganizationID, intent: IntentID, signer: SignerID, sequence: Int64, document: [UInt8],
+        result: [UInt8], storedAt: Timestamp
     ) {
         self.organization = organization
         self.intent = intent
         self.signer = signer
+        self.sequence = sequence
         self.document = document
+        self.result = result
         self.storedAt = storedAt
+    }
+}
+
+/// The finalised, signed transaction of an intent (at most one per intent), ready to broadcast.
+public struct SignedTransactionRecord: Sendable, Hashable {
+    /// The organisation.
+    public let organization: OrganizationID
+    /// The intent.
+    public let intent: IntentID
+    /// `bitcoin` or `ethereum`.
+    public let chain: String
+    /// The Bitcoin txid or the Ethereum transaction hash (`0x`-hex).
+    public let txid: String
+    /// The network serialisation (Bitcoin) or the EIP-2718 envelope (Ethereum).
+    public let raw: [UInt8]
+    /// When it was finalised.
+    public let signedAt: Timestamp
+
+    /// Creates a record.
+    public init(
+        organization: OrganizationID, intent: IntentID, chain: String, txid: String, raw: [UInt8], signedAt: Timestamp
+    ) {
+        self.organization = organization
+        self.intent = intent
+        self.chain = chain
+        self.txid = txid
+        self.raw = raw
+        self.signedAt = signedAt
     }
 }

@@ -60,6 +60,11 @@ public protocol ApprovalStore: Sendable {
     func insertReceipt(_ receipt: ReceiptRecord) async throws(StorageError)
     /// The receipts of an intent, by signer id.
     func receipts(_ organization: OrganizationID, intent: IntentID) async throws(StorageError) -> [ReceiptRecord]
+    /// The receipt with the highest sequence of `signer` in the organisation, or `nil`.
+    func latestReceipt(_ organization: OrganizationID, signer: SignerID) async throws(StorageError) -> ReceiptRecord?
+    /// The finalised transaction of an intent, or `nil`.
+    func signedTransaction(_ organization: OrganizationID, intent: IntentID) async throws(StorageError)
+        -> SignedTransactionRecord?
 }
 
 /// The hash-chained audit log, one chain per organisation.
@@ -102,6 +107,8 @@ public enum StoreChange: Sendable, Hashable {
     case insertApproval(ApprovalRecord)
     case insertBundle(BundleRecord)
     case insertReceipt(ReceiptRecord)
+    /// Stores the finalised transaction of an intent (`.duplicate` if it has one).
+    case insertSignedTransaction(SignedTransactionRecord)
     case insertToken(TokenRecord)
     /// Revokes a token that is not yet revoked (`.conflict` if it is, `.missingReference` if unknown).
     case revokeToken(OrganizationID, id: String, at: Timestamp)

@@ -100,6 +100,10 @@ public struct CoordinatorAPI: Sendable {
         add(.post, org + "/intents", .member([.initiator]), creates: true)
         add(.get, org + "/intents/{intent}", .member(anyMember))
         add(.post, org + "/intents/{intent}/approvals", .member([.approver]), creates: true)
+        add(.post, org + "/intents/{intent}/transaction", .member(operators), creates: true)
+        add(.get, org + "/intents/{intent}/transaction", .member(anyMember))
+        add(.get, org + "/intents/{intent}/bundle", .member(operators))
+        add(.post, org + "/intents/{intent}/results", .member(operators), creates: true)
         add(.get, org + "/audit", .member(anyMember))
         add(.get, org + "/audit/export", .member(anyMember))
         return r
@@ -130,6 +134,10 @@ public struct CoordinatorAPI: Sendable {
         router.post("/v1/orgs/:org/intents") { req, ctx in try await api.submitIntent(req, ctx) }
         router.get("/v1/orgs/:org/intents/:intent") { req, ctx in try await api.getIntent(req, ctx) }
         router.post("/v1/orgs/:org/intents/:intent/approvals") { req, ctx in try await api.submitApproval(req, ctx) }
+        router.post("/v1/orgs/:org/intents/:intent/transaction") { req, ctx in try await api.buildTransaction(req, ctx) }
+        router.get("/v1/orgs/:org/intents/:intent/transaction") { req, ctx in try await api.getTransaction(req, ctx) }
+        router.get("/v1/orgs/:org/intents/:intent/bundle") { req, ctx in try await api.getBundle(req, ctx) }
+        router.post("/v1/orgs/:org/intents/:intent/results") { req, ctx in try await api.submitResult(req, ctx) }
         router.get("/v1/orgs/:org/audit") { req, ctx in try await api.listAudit(req, ctx) }
         router.get("/v1/orgs/:org/audit/export") { req, ctx in try await api.exportAudit(req, ctx) }
         return router

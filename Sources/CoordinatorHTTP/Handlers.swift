@@ -407,6 +407,73 @@ extension CoordinatorAPI {
         return response
     }
 
+    // MARK: Transactions, bundles, results
+
+    func buildTransaction(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
+        let p = try await principal(request, context, roles: Self.operators, action: "build transactions")
+        let id = try intentID(context)
+        let bytes = try await body(request)
+        let idem = try idempotency(request, body: bytes)
+        if let earlier = try await replay(idem, principal: p) { return earlier }
+        let prepared = try await service.prepareBuild(p, intent: id)
+        let built = prepared.value
+        var t = JSONBuilder()
+        t["chain"] = built.payload.chain
+        switch built.payload {
+        case .bitcoin(let psbt): t["psbt"] = psbt.base64
+        case .ethereum(let unsigned): t["unsigned"] = Hex.encode(unsigned)
+        }
+        t["id"] = built.transactionID
+        t["fee"] = built.fee.description
+        t["sha256"] = AuditExport.sha256(built.payload.bytes).description
+        var b = JSONBuilder()
+        b["intent"] = id.value
+        b["state"] = IntentLifecycle.State.built.rawValue
+        b.set("transaction", t.value)
+        b["bundleSha256"] = built.bundle.digest.description
+        return try await commitCreate(
+            idem, principal: p, status: .created, response: b.value, changes: prepared.changes)
+    }
+
+    func getTransaction(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
+        let p = try await principal(request, context, roles: Self.anyMember, action: "read transactions")
+        let signed = try await service.signedTransaction(p.organization, intent: try intentID(context))
+        var b = JSONBuilder()
+        b["intent"] = signed.intent.value
+        b["chain"] = signed.chain
+        b["txid"] = signed.txid
+        b["raw"] = Hex.encode(signed.raw)
+        b.set("signedAt", signed.signedAt.seconds)
+        return JSONResponse.make(.ok, b.value)
+    }
+
+    func getBundle(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
+        let p = try await principal(request, context, roles: Self.operators, action: "download signing bundles")
+        guard let text = request.uri.queryParameters["signer"], let signer = try? SignerID(String(text)) else {
+            throw CoordinatorError(.malformed, "the query must name the signer (?signer=ID)")
+        }
+        let bytes = try await service.bundle(p, intent: try intentID(context), signer: signer)
+        return JSONResponse.make(.ok, bytes: bytes)
+    }
+
+    func submitResult(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
+        let p = try await principal(request, context, roles: Self.operators, action: "upload signed results")
+        let id = try intentID(context)
+        let bytes = try await body(request)
+        let idem = try idempotency(request, body: bytes)
+        if let earlier = try await replay(idem, principal: p) { return earlier }
+        let prepared = try await service.prepareResult(p, intent: id, body: bytes)
+        var r = JSONBuilder()
+        r["intent"] = id.value
+        r["signer"] = prepared.value.signer.value
+        r.set("sequence", prepared.value.sequence)
+        let response = try await commitCreate(
+            idem, principal: p, status: .created, response: .object(["receipt": r.value]), changes: prepared.changes)
+        // Whoever stores the last needed signature finalises (safe under concurrency).
+        try await service.finalizeIfComplete(p.organization, intent: id)
+        return response
+    }
+
     // MARK: Audit
 
     func listAudit(_ request: Request, _ context: KuraRequestContext) async throws -> Response {

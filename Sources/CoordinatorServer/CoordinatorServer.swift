@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var audience = "kura-coordinator"
     public var tokenLifetime: Int64 = 12 * 3600
     public var gapLimit = 20
+    /// Esplora chain sources by Bitcoin network name (`regtest` → `http://127.0.0.1:3002`).
+    public var esplora: [String: String] = [:]
     public var maxBodyBytes = 1 << 20
     public var authRatePerSecond = 5.0
     public var authBurst = 20.0

@@ -207,5 +207,24 @@ struct Migration: Sendable {
                 ){strict}
                 """,
             ]),
+        Migration(
+            name: "0007-receipt-results-signed-transactions",
+            statements: [
+                "ALTER TABLE receipts ADD COLUMN sequence {int} NOT NULL DEFAULT 0 CHECK (sequence >= 0)",
+                "ALTER TABLE receipts ADD COLUMN result {bytes}",
+                "CREATE INDEX receipts_by_signer ON receipts (org_id, signer_id, sequence)",
+                """
+                CREATE TABLE signed_transactions (
+                    org_id TEXT NOT NULL,
+                    intent_id TEXT NOT NULL,
+                    chain TEXT NOT NULL CHECK (chain IN ('bitcoin', 'ethereum')),
+                    txid TEXT NOT NULL CHECK (length(txid) BETWEEN 64 AND 66),
+                    raw {bytes} NOT NULL,
+                    signed_at {int} NOT NULL,
+                    PRIMARY KEY (org_id, intent_id),
+                    FOREIGN KEY (org_id, intent_id) REFERENCES intents (org_id, id)
+                ){strict}
+                """,
+            ]),
     ]
 }

@@ -111,9 +111,18 @@ extension SQLCoordinatorStore {
         case .insertReceipt(let receipt):
             try await db.raw(
                 """
-                INSERT INTO receipts (org_id, intent_id, signer_id, document, stored_at)
+                INSERT INTO receipts (org_id, intent_id, signer_id, sequence, document, result, stored_at)
                 VALUES (\(bind: receipt.organization.value), \(bind: receipt.intent.value),
-                        \(bind: receipt.signer.value), \(bind: Data(receipt.document)), \(bind: receipt.storedAt.seconds))
+                        \(bind: receipt.signer.value), \(bind: receipt.sequence), \(bind: Data(receipt.document)),
+                        \(bind: Data(receipt.result)), \(bind: receipt.storedAt.seconds))
+                """
+            ).run()
+        case .insertSignedTransaction(let t):
+            try await db.raw(
+                """
+                INSERT INTO signed_transactions (org_id, intent_id, chain, txid, raw, signed_at)
+                VALUES (\(bind: t.organization.value), \(bind: t.intent.value), \(bind: t.chain), \(bind: t.txid),
+                        \(bind: Data(t.raw)), \(bind: t.signedAt.seconds))
                 """
             ).run()
         case .insertToken(let t):

@@ -350,15 +350,53 @@ public final class SQLCoordinatorStore: CoordinatorStore {
         try await read { db in
             try await db.raw(
                 """
-                SELECT org_id, intent_id, signer_id, document, stored_at FROM receipts
+                SELECT org_id, intent_id, signer_id, sequence, document, result, stored_at FROM receipts
                 WHERE org_id = \(bind: organization.value) AND intent_id = \(bind: intent.value) ORDER BY signer_id
                 """
-            ).all().map { row in
-                ReceiptRecord(
+            ).all().map(Self.receipt)
+        }
+    }
+
+    public func latestReceipt(_ organization: OrganizationID, signer: SignerID) async throws(StorageError)
+        -> ReceiptRecord?
+    {
+        try await read { db in
+            try await db.raw(
+                """
+                SELECT org_id, intent_id, signer_id, sequence, document, result, stored_at FROM receipts
+                WHERE org_id = \(bind: organization.value) AND signer_id = \(bind: signer.value)
+                ORDER BY sequence DESC LIMIT 1
+                """
+            ).first().map(Self.receipt)
+        }
+    }
+
+    static func receipt(_ row: any SQLRow) throws -> ReceiptRecord {
+        ReceiptRecord(
+            organization: try row.organization(),
+            intent: try IntentID(row.decode(column: "intent_id", as: String.self)),
+            signer: try SignerID(row.decode(column: "signer_id", as: String.self)),
+            sequence: try row.decode(column: "sequence", as: Int64.self), document: try row.bytes("document"),
+            result: (try row.decodeNil(column: "result")) ? [] : try row.bytes("result"),
+            storedAt: try row.timestamp("stored_at"))
+    }
+
+    public func signedTransaction(_ organization: OrganizationID, intent: IntentID) async throws(StorageError)
+        -> SignedTransactionRecord?
+    {
+        try await read { db in
+            try await db.raw(
+                """
+                SELECT org_id, intent_id, chain, txid, raw, signed_at FROM signed_transactions
+                WHERE org_id = \(bind: organization.value) AND intent_id = \(bind: intent.value)
+                """
+            ).first().map { row in
+                SignedTransactionRecord(
                     organization: try row.organization(),
                     intent: try IntentID(row.decode(column: "intent_id", as: String.self)),
-                    signer: try SignerID(row.decode(column: "signer_id", as: String.self)),
-                    document: try row.bytes("document"), storedAt: try row.timestamp("stored_at"))
+                    chain: try row.decode(column: "chain", as: String.self),
+                    txid: try row.decode(column: "txid", as: String.self), raw: try row.bytes("raw"),
+                    signedAt: try row.timestamp("signed_at"))
             }
         }
     }

@@ -97,9 +97,18 @@ struct APIClient {
     /// `/v1/orgs/{org}` + `path`.
     func orgPath(_ path: String) -> String { "/v1/orgs/\(organization ?? "-")\(path)" }
 
+    /// Sends a request and returns the parsed JSON answer; a non-2xx answer throws its error body.
     func request(
         _ method: String, _ path: String, body: [UInt8]? = nil, idempotencyKey: String? = nil
     ) async throws -> JSONValue {
+        let bytes = try await send(method, path, body: body, idempotencyKey: idempotencyKey)
+        return (try? JSONParser.parse(bytes, limits: .init(maxBytes: 16 << 20))) ?? .null
+    }
+
+    /// Sends a request and returns the answer's bytes exactly as served; a non-2xx answer throws its error body.
+    func send(
+        _ method: String, _ path: String, body: [UInt8]? = nil, idempotencyKey: String? = nil
+    ) async throws -> [UInt8] {
         guard let url = URL(string: server + path) else { throw CLIError("bad server URL \(server)") }
         var req = URLRequest(url: url)
         req.httpMethod = method
@@ -117,8 +126,8 @@ struct APIClient {
             throw CLIError("cannot reach the coordinator at \(server): \(error.localizedDescription)")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let value = (try? JSONParser.parse([UInt8](data), limits: .init(maxBytes: 16 << 20))) ?? .null
         guard (200..<300).contains(status) else {
+            let value = (try? JSONParser.parse([UInt8](data), limits: .init(maxBytes: 1 << 20))) ?? .null
             if case .object(let o) = value, case .object(let e)? = o["error"] {
                 func s(_ k: String) -> String? { if case .string(let v)? = e[k] { return v } else { return nil } }
                 throw APIError(
@@ -128,7 +137,7 @@ struct APIClient {
             throw APIError(
                 status: status, code: "http_\(status)", message: "unexpected response", category: nil, requestID: nil)
         }
-        return value
+        return [UInt8](data)
     }
 
     /// A fresh idempotency key for one logical create (retries of the same call reuse it).

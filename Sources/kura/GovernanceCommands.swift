@@ -343,8 +343,12 @@ struct PolicyCommand: AsyncParsableCommand {
 struct IntentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "intent",
-        abstract: "Transfer intents: new, sign, verify (offline, on files); create, submit, list, show (coordinator).",
-        subcommands: [New.self, Sign.self, Verify.self, Create.self, Submit.self, List.self, Show.self])
+        abstract:
+            "Transfer intents: new, sign, verify (offline, on files); create, submit, list, show, build, transaction (coordinator).",
+        subcommands: [
+            New.self, Sign.self, Verify.self, Create.self, Submit.self, List.self, Show.self, Build.self,
+            TransactionCommand.self,
+        ])
 
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(

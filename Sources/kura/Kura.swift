@@ -12,6 +12,7 @@ struct Kura: AsyncParsableCommand {
         subcommands: [
             DescriptorCommand.self, PSBTCommand.self, Eth.self, Keys.self, PolicyCommand.self, IntentCommand.self,
             Approve.self, ReprovisionCommand.self, Serve.self, Login.self, OrgCommand.self, AuditCommand.self,
+            BundleCommand.self,
         ]
     )
 }

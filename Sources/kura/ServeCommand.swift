@@ -33,6 +33,11 @@ struct Serve: AsyncParsableCommand {
     var bootstrapSecretFile: String?
     @Option(help: "API token lifetime in seconds (default 43200).") var tokenLifetime: Int64?
     @Option(help: "Unused receive addresses allowed per wallet (default 20).") var gapLimit: Int?
+    @Option(
+        name: .customLong("esplora"),
+        help: "A Bitcoin chain source as NETWORK=URL (an Esplora REST API, e.g. regtest=http://127.0.0.1:3002); repeatable."
+    )
+    var esplora: [String] = []
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     var logLevel: String?
 
@@ -45,7 +50,7 @@ struct Serve: AsyncParsableCommand {
             else { throw ValidationError("cannot read the configuration file \(config) as a JSON object") }
             let known: Set<String> = [
                 "host", "port", "dataDir", "databaseURL", "audience", "bootstrapSecretFile", "tokenLifetime",
-                "gapLimit", "maxBodyBytes", "logLevel",
+                "gapLimit", "maxBodyBytes", "logLevel", "esplora",
             ]
             if let unknown = object.keys.first(where: { !known.contains($0) }) {
                 throw ValidationError("unknown key '\(unknown)' in \(config)")
@@ -91,6 +96,26 @@ struct Serve: AsyncParsableCommand {
             c.logLevel = level
         }
         c.portFile = portFile
+        // NETWORK=URL pairs: the flags, else KURA_ESPLORA (comma-separated), else the file's "esplora".
+        var sources = esplora
+        if sources.isEmpty, let e = env["KURA_ESPLORA"], !e.isEmpty {
+            sources = e.split(separator: ",").map(String.init)
+        } else if sources.isEmpty, let f = file["esplora"] {
+            guard let list = f as? [String] else {
+                throw ValidationError("'esplora' in the configuration must be a list of NETWORK=URL strings")
+            }
+            sources = list
+        }
+        for pair in sources {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, ["mainnet", "testnet", "signet", "regtest"].contains(parts[0]),
+                parts[1].hasPrefix("http://") || parts[1].hasPrefix("https://")
+            else {
+                throw ValidationError("an Esplora source is NETWORK=URL (mainnet, testnet, signet or regtest; http or https)")
+            }
+            guard c.esplora[parts[0]] == nil else { throw ValidationError("two Esplora sources for \(parts[0])") }
+            c.esplora[parts[0]] = parts[1]
+        }
         var secret: String?
         if let path = try pick(bootstrapSecretFile, "KURA_BOOTSTRAP_SECRET_FILE", "bootstrapSecretFile", { $0 }) {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)

@@ -40,6 +40,7 @@ struct StoreConformanceTests {
                 try await store.appliedMigrations() == [
                     "0001-organizations", "0002-policy-versions-members-credentials", "0003-intents",
                     "0004-approvals-bundles-receipts", "0005-audit-events", "0006-tokens-idempotency-addresses",
+                    "0007-receipt-results-signed-transactions",
                 ])
         }
     }
@@ -51,7 +52,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 6)
+            #expect(try await store.appliedMigrations().count == 7)
         }
     }
 
@@ -269,15 +270,42 @@ struct StoreConformanceTests {
             try await store.insertBundle(bundle)
             #expect(try await store.bundle(f.org, intent: intent) == bundle)
             await expectStorageError(.duplicate) { try await store.insertBundle(bundle) }
+            let cold = try SignerID("cold-1")
+            #expect(try await store.latestReceipt(f.org, signer: cold) == nil)
             let receipt = ReceiptRecord(
-                organization: f.org, intent: intent, signer: try SignerID("cold-1"), document: [7, 7], storedAt: f.now)
+                organization: f.org, intent: intent, signer: cold, sequence: 4, document: [7, 7], result: [9],
+                storedAt: f.now)
             try await store.insertReceipt(receipt)
             await expectStorageError(.duplicate) { try await store.insertReceipt(receipt) }
             #expect(try await store.receipts(f.org, intent: intent) == [receipt])
+            // The latest receipt of a signer is the one with the highest sequence, whatever the intent.
+            try await store.insertIntent(f.intent("i-2", digestSeed: 41))
+            let later = ReceiptRecord(
+                organization: f.org, intent: try IntentID("i-2"), signer: cold, sequence: 5, document: [8],
+                result: [], storedAt: f.now)
+            let other = ReceiptRecord(
+                organization: f.org, intent: try IntentID("i-2"), signer: try SignerID("cold-2"), sequence: 9,
+                document: [8], result: [], storedAt: f.now)
+            _ = try await store.apply([.insertReceipt(later), .insertReceipt(other)])
+            #expect(try await store.latestReceipt(f.org, signer: cold) == later)
+            #expect(try await store.latestReceipt(f.org, signer: try SignerID("cold-2")) == other)
+            #expect(try await store.latestReceipt(f.org, signer: try SignerID("cold-3")) == nil)
             let orphan = ReceiptRecord(
-                organization: f.org, intent: try IntentID("i-9"), signer: try SignerID("cold-1"), document: [],
-                storedAt: f.now)
+                organization: f.org, intent: try IntentID("i-9"), signer: cold, sequence: 1, document: [],
+                result: [], storedAt: f.now)
             await expectStorageError(.missingReference) { try await store.insertReceipt(orphan) }
+            // One finalised transaction per intent.
+            #expect(try await store.signedTransaction(f.org, intent: intent) == nil)
+            let signed = SignedTransactionRecord(
+                organization: f.org, intent: intent, chain: "bitcoin", txid: String(repeating: "ab", count: 32),
+                raw: [1, 2, 3], signedAt: f.now)
+            _ = try await store.apply([.insertSignedTransaction(signed)])
+            #expect(try await store.signedTransaction(f.org, intent: intent) == signed)
+            await expectStorageError(.duplicate) { _ = try await store.apply([.insertSignedTransaction(signed)]) }
+            let stray = SignedTransactionRecord(
+                organization: f.org, intent: try IntentID("i-9"), chain: "bitcoin",
+                txid: String(repeating: "cd", count: 32), raw: [1], signedAt: f.now)
+            await expectStorageError(.missingReference) { _ = try await store.apply([.insertSignedTransaction(stray)]) }
         }
     }
 

@@ -30,9 +30,9 @@ def genesis_with_viewer(co: Company, organization="acme"):
 class Org:
     """An organisation bootstrapped on a server, with a logged-in session per member."""
 
-    def __init__(self, server: Server, co: Company, tmp: pathlib.Path, organization="acme"):
+    def __init__(self, server: Server, co: Company, tmp: pathlib.Path, organization="acme", genesis=None):
         self.server, self.co, self.tmp, self.id = server, co, tmp, organization
-        self.genesis, self.genesis_hash = genesis_with_viewer(co, organization)
+        self.genesis, self.genesis_hash = genesis or genesis_with_viewer(co, organization)
         code, out, err = kura_json("org", "bootstrap", "--server", server.url, "--genesis", self.genesis, "--name",
                                    f"{organization} corp", "--bootstrap-secret-file", server.secret_file, "--json")
         assert out["organization"]["id"] == organization and out["organization"]["genesis"] == self.genesis_hash
@@ -50,8 +50,8 @@ class Org:
     def token(self, who):
         return json.loads(pathlib.Path(self.login(who)).read_text())["token"]
 
-    def create_intent(self, amount="50000000", to="exchange", extra=()):
-        code, out, err = kura_json("intent", "create", "--session", self.login("alice"), "--wallet", "btc-main",
+    def create_intent(self, amount="50000000", to="exchange", extra=(), wallet="btc-main"):
+        code, out, err = kura_json("intent", "create", "--session", self.login("alice"), "--wallet", wallet,
                                    "--asset", "btc", "--to", to, "--amount", amount, "--base-units", "--key",
                                    self.tmp / "alice.key", "--credential", "alice-key", "--json", *extra)
         return out["intent"]
@@ -349,6 +349,9 @@ def test_role_matrix_covers_every_route(world):
         ("post", "/v1/orgs/{org}/wallets/{wallet}/addresses"): {"admin", "initiator"},
         ("post", "/v1/orgs/{org}/intents"): {"initiator"},
         ("post", "/v1/orgs/{org}/intents/{intent}/approvals"): {"approver"},
+        ("post", "/v1/orgs/{org}/intents/{intent}/transaction"): {"admin", "initiator", "approver"},
+        ("get", "/v1/orgs/{org}/intents/{intent}/bundle"): {"admin", "initiator", "approver"},
+        ("post", "/v1/orgs/{org}/intents/{intent}/results"): {"admin", "initiator", "approver"},
     }
     checked = 0
     for path, methods in doc["paths"].items():

@@ -46,13 +46,19 @@ public struct IntentDetail: Sendable {
 public final class CoordinatorService: Sendable {
     public let store: any CoordinatorStore
     public let configuration: CoordinatorConfiguration
+    /// Where transactions are built from and sent to, per network.
+    public let chains: ChainSources
     private let clock: any CoordinatorClock
     private let verified = Mutex<[DocumentHash: VerifiedPolicy]>([:])
 
-    public init(store: any CoordinatorStore, clock: any CoordinatorClock, configuration: CoordinatorConfiguration) {
+    public init(
+        store: any CoordinatorStore, clock: any CoordinatorClock, configuration: CoordinatorConfiguration,
+        chains: ChainSources = ChainSources()
+    ) {
         self.store = store
         self.clock = clock
         self.configuration = configuration
+        self.chains = chains
     }
 
     public var now: Timestamp { clock.now() }
@@ -64,8 +70,13 @@ public final class CoordinatorService: Sendable {
         do { _ = try await store.apply(changes) } catch { throw CoordinatorError(error) }
     }
 
-    private func call<R>(_ body: () async throws(StorageError) -> R) async throws(CoordinatorError) -> R {
+    func call<R>(_ body: () async throws(StorageError) -> R) async throws(CoordinatorError) -> R {
         do { return try await body() } catch { throw CoordinatorError(error) }
+    }
+
+    /// The audit change of a typed record (docs/AUDIT.md).
+    static func audit(_ org: OrganizationID, _ record: AuditRecord, at: Timestamp) -> StoreChange {
+        .audit(org, kind: record.kind, subject: record.subject, payload: record.payload, at: at)
     }
 
     static func audit(
@@ -323,7 +334,7 @@ public final class CoordinatorService: Sendable {
     // MARK: Intents and approvals
 
     /// What the organisation spent in the last 24 hours (signed and later), for the daily limits.
-    private func history(_ orgID: OrganizationID, now: Timestamp) async throws(CoordinatorError) -> SpendHistory {
+    func history(_ orgID: OrganizationID, now: Timestamp) async throws(CoordinatorError) -> SpendHistory {
         var spends: [Spend] = []
         for state in [IntentLifecycle.State.signed, .broadcast, .confirmed] {
             let records = try await call { () async throws(StorageError) in
@@ -600,6 +611,7 @@ public final class CoordinatorService: Sendable {
         var intents: [AuditExport.IntentDocument] = []
         var approvals: [AuditExport.ApprovalDocument] = []
         var receipts: [SignedReceipt] = []
+        var bundles: [AuditExport.BundleDocument] = []
         var seen = Set<IntentID>()
         for event in events where event.kind == "intent.submitted" {
             guard let id = try? IntentID(event.subject), seen.insert(id).inserted else { continue }
@@ -619,10 +631,22 @@ public final class CoordinatorService: Sendable {
             for r in try await call({ () async throws(StorageError) in try await store.receipts(orgID, intent: id) }) {
                 if let doc = try? SignedReceipt(json: try JSONParser.parse(r.document)) { receipts.append(doc) }
             }
+            // The hash is of the bytes as stored now, so an edited bundle shows against its `bundle.issued`.
+            if let b = try await call({ () async throws(StorageError) in try await store.bundle(orgID, intent: id) }),
+                let parsed = try? SigningBundle(bytes: b.bytes)
+            {
+                let tx: AuditExport.Transaction
+                switch parsed.payload {
+                case .bitcoin: tx = .bitcoin(psbt: parsed.payload.bytes)
+                case .ethereum: tx = .ethereum(unsigned: parsed.payload.bytes)
+                }
+                bundles.append(
+                    AuditExport.BundleDocument(intent: id, sha256: AuditExport.sha256(b.bytes), transaction: tx))
+            }
         }
         return AuditExport(
             organization: orgID, genesis: org.genesisHash, exportedAt: now, events: events,
             documents: AuditExport.Documents(
-                policies: policies, intents: intents, approvals: approvals, bundles: [], receipts: receipts))
+                policies: policies, intents: intents, approvals: approvals, bundles: bundles, receipts: receipts))
     }
 }

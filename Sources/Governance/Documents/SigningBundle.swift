@@ -1,11 +1,13 @@
 public import Bitcoin
 import Ethereum
-public import Governance
 import WalletCrypto
 
 /// What the coordinator hands the signer (format `kura.signing-bundle` 1; docs/SIGNING-BUNDLE.md):
 /// the policy chain from the signer's accepted version, the signed intent, the approvals, the
 /// unsigned transaction, and the receipt of the signer's last signature as the coordinator knows it.
+///
+/// One codec for both sides: the coordinator writes bundles with ``json`` and the signer reads them with
+/// ``init(bytes:)``, so what the coordinator issues is exactly what the signer parses.
 public struct SigningBundle: Sendable {
     /// The unsigned transaction.
     public enum Payload: Sendable {
@@ -13,6 +15,30 @@ public struct SigningBundle: Sendable {
         case bitcoin(PSBT)
         /// The EIP-2718 signing payload of an Ethereum transaction (type byte and RLP body).
         case ethereum([UInt8])
+
+        /// The chain's name in the bundle (`bitcoin`, `ethereum`).
+        public var chain: String {
+            switch self {
+            case .bitcoin: return "bitcoin"
+            case .ethereum: return "ethereum"
+            }
+        }
+
+        /// The decoded bytes: the serialised PSBT, or the EIP-2718 payload (what `transaction.built` hashes).
+        public var bytes: [UInt8] {
+            switch self {
+            case .bitcoin(let p): return p.serialized
+            case .ethereum(let b): return b
+            }
+        }
+
+        /// The bundle's `transaction` member.
+        public var json: JSONValue {
+            switch self {
+            case .bitcoin(let p): return ["chain": "bitcoin", "psbt": .string(p.base64)]
+            case .ethereum(let b): return ["chain": "ethereum", "unsigned": .string(Hex.encode(b))]
+            }
+        }
     }
 
     public let policies: [SignedPolicy]
@@ -24,6 +50,18 @@ public struct SigningBundle: Sendable {
     /// The largest bundle accepted (checked before parsing).
     public static let maxSize = 8 << 20
     public static let kind = "kura.signing-bundle"
+
+    /// Assembles a bundle (the coordinator's side).
+    public init(
+        policies: [SignedPolicy], intent: SignedIntent, approvals: [SignedApproval], payload: Payload,
+        lastReceipt: SignedReceipt?
+    ) {
+        self.policies = policies
+        self.intent = intent
+        self.approvals = approvals
+        self.payload = payload
+        self.lastReceipt = lastReceipt
+    }
 
     /// Parses a bundle from its bytes: size first, then the strict JSON grammar and closed schemas.
     public init(bytes: [UInt8]) throws(GovernanceError) {
@@ -80,21 +118,16 @@ public struct SigningBundle: Sendable {
         try r.finish()
     }
 
-    /// Builds the JSON form (the coordinator's side).
-    public static func json(
-        policies: [SignedPolicy], intent: SignedIntent, approvals: [SignedApproval], payload: Payload,
-        lastReceipt: SignedReceipt?
-    ) -> JSONValue {
-        let tx: JSONValue
-        switch payload {
-        case .bitcoin(let p): tx = ["chain": "bitcoin", "psbt": .string(p.base64)]
-        case .ethereum(let b): tx = ["chain": "ethereum", "unsigned": .string(Hex.encode(b))]
-        }
+    /// The JSON form, which ``init(bytes:)`` reads back.
+    public var json: JSONValue {
         var o: [String: JSONValue] = [
-            "kind": .string(kind), "format": 1, "policies": .array(policies.map(\.json)), "intent": intent.json,
-            "approvals": .array(approvals.map(\.json)), "transaction": tx,
+            "kind": .string(Self.kind), "format": 1, "policies": .array(policies.map(\.json)), "intent": intent.json,
+            "approvals": .array(approvals.map(\.json)), "transaction": payload.json,
         ]
         if let lastReceipt { o["lastReceipt"] = lastReceipt.json }
         return .object(o)
     }
+
+    /// The canonical bytes of ``json`` (RFC 8785): what the coordinator stores and serves.
+    public func encoded() throws(GovernanceError) -> [UInt8] { try CanonicalJSON.encode(json) }
 }

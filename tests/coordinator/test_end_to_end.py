@@ -1,0 +1,199 @@
+"""A withdrawal end to end through the real binaries, on SQLite and on PostgreSQL: the genesis policy → an
+intent signed by the initiator → two approvals → the unsigned PSBT built by `kura serve` from the dev chain
+(Esplora API) → the signing bundle → `kura-signer` signs → the result uploaded → the finalised transaction,
+which the dev chain (btclib's script engine, input by input) accepts and mines. For a single-sig wallet and
+for the 2-of-3 vault (two cold signers, partial signatures combined by the coordinator).
+
+And the tampering test's signer half: the PSBT inside a stored bundle is edited in the database (an output
+appended, as in the 2024 incident); the cold signer refuses the bundle, and `kura audit verify` on the
+coordinator's export reports the break at the `transaction.built` event."""
+import base64
+import hashlib
+import json
+import pathlib
+import sys
+
+import pytest
+from embit.psbt import PSBT as EmbitPSBT
+from embit.psbt import OutputScope
+from embit.script import address_to_scriptpubkey
+from embit.transaction import Transaction, TransactionOutput
+
+from coordinator_server import BACKENDS, ROOT, Server, kura_json, raw_sql
+from harness import EXCHANGE_BTC, Company, refusal, run
+from test_api import Org
+
+sys.path.insert(0, str(ROOT / "tests" / "devchain"))
+from devchain_server import DevChain  # noqa: E402
+
+ATTACKER = "bcrt1q9sj2nmrvdzn0s0gqu8wfhmqh6cw0g3kdxvcl6u"  # not in the address book
+AMOUNT = 120_000_000  # above 1 BTC: two approvals under the company's tiers
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory):
+    return Company(tmp_path_factory.mktemp("company"))
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    c = DevChain(tmp_path_factory.mktemp("devchain"))
+    try:
+        yield c
+    finally:
+        assert c.stop() == 0, c.logs()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request, company, chain, tmp_path_factory):
+    server = Server(tmp_path_factory.mktemp(f"e2e-{request.param}"), request.param,
+                    extra=["--esplora", f"regtest=http://127.0.0.1:{chain.port}"])
+    try:
+        # The organisation the cold signers were pinned to: the company's own genesis.
+        org = Org(server, company, company.dir, organization="acme", genesis=(company.genesis, company.genesis_hash))
+        yield server, org
+    finally:
+        assert server.stop() == 0, server.logs()
+
+
+def fund(server, org, chain, wallet, value):
+    """A deposit address from the coordinator (derived from the signed descriptor), funded and confirmed."""
+    status, body, _ = server.request("POST", f"/v1/orgs/{org.id}/wallets/{wallet}/addresses", {"label": "funding"},
+                                     token=org.token("alice"))
+    assert status == 201, body
+    address = body["address"]["address"]
+    chain.faucet(address, value)
+    return address
+
+
+def approved_intent(org, wallet, amount=AMOUNT):
+    intent = org.create_intent(amount=str(amount), wallet=wallet)
+    org.approve(intent["id"], "bob")
+    code, out, err = org.approve(intent["id"], "carol")
+    state = kura_json("intent", "show", intent["id"], "--session", org.login("alice"), "--json")[1]["intent"]["state"]
+    assert state == "approved"
+    return intent["id"]
+
+
+def outputs_of(raw_hex):
+    """(address script hex, value) of each output, decoded by embit (not by Kura)."""
+    tx = Transaction.parse(bytes.fromhex(raw_hex))
+    return [(o.script_pubkey.data.hex(), o.value) for o in tx.vout], tx.txid().hex()
+
+
+def sign_with(signer, org, intent_id, tmp: pathlib.Path):
+    """Downloads the bundle for `signer`, signs it offline, uploads the result; returns the state after."""
+    bundle = tmp / f"{intent_id}-{signer.name}.bundle.json"
+    kura_json("bundle", "get", intent_id, "--signer", f"vault-{signer.name}", "-o", bundle, "--session",
+              org.login("alice"), "--json")
+    out = tmp / f"{intent_id}-{signer.name}.signed"
+    r = signer.sign(bundle, out)
+    assert r.returncode == 0, r.stderr.decode()
+    code, reply, err = kura_json("bundle", "put", intent_id, out, "--session", org.login("alice"), "--json")
+    return reply
+
+
+def confirm(chain, raw_hex, txid):
+    status, text = chain.broadcast(raw_hex)
+    assert status == 200 and text == txid, text
+    chain.mine()
+    assert chain.get(f"/tx/{txid}/status")["confirmed"] is True
+
+
+def test_single_sig_withdrawal_end_to_end(world, chain, tmp_path):
+    server, org = world
+    fund(server, org, chain, "btc-main", 300_000_000)
+    intent_id = approved_intent(org, "btc-main")
+    code, built, _ = kura_json("intent", "build", intent_id, "--session", org.login("alice"), "--json")
+    tx = built["transaction"]
+    assert built["state"] == "built" and tx["chain"] == "bitcoin"
+    # The built PSBT, read by embit: exactly the intent's payment, to the intent's destination.
+    psbt = EmbitPSBT.from_string(tx["psbt"])
+    assert hashlib.sha256(psbt.serialize()).hexdigest() == tx["sha256"]
+    outs = [(o.script_pubkey.data.hex(), o.value) for o in psbt.tx.vout]
+    assert (address_to_scriptpubkey(EXCHANGE_BTC).data.hex(), AMOUNT) in outs
+    reply = sign_with(org.co.signers[0], org, intent_id, tmp_path)
+    assert reply["state"] == "signed" and reply["receipt"]["signer"] == "vault-a"
+    code, signed, _ = kura_json("intent", "transaction", intent_id, "--session", org.login("bob"), "--json")
+    outs, txid = outputs_of(signed["raw"])
+    assert txid == signed["txid"] == tx["id"]
+    assert (address_to_scriptpubkey(EXCHANGE_BTC).data.hex(), AMOUNT) in outs
+    confirm(chain, signed["raw"], txid)
+    # The exchange received exactly the amount, per the chain.
+    got = [o for o in chain.get(f"/tx/{txid}")["vout"] if o.get("scriptpubkey_address") == EXCHANGE_BTC]
+    assert [o["value"] for o in got] == [AMOUNT]
+    # The coordinator's audit export verifies offline, with the signer's receipt reconciled.
+    export = tmp_path / "audit.json"
+    kura_json("audit", "export", "--session", org.login("a1"), "-o", export, "--json")
+    code, report, err = kura_json("audit", "verify", export, "--genesis-hash", org.genesis_hash, "--json", check=False)
+    assert code == 0 and report["holds"], report
+    assert report["bundles"] >= 1 and report["receipts"] >= 1
+
+
+def test_two_of_three_withdrawal_combines_partials(world, chain, tmp_path):
+    server, org = world
+    fund(server, org, chain, "btc-vault", 300_000_000)
+    intent_id = approved_intent(org, "btc-vault")
+    kura_json("intent", "build", intent_id, "--session", org.login("alice"), "--json")
+    first = sign_with(org.co.signers[0], org, intent_id, tmp_path)
+    assert first["state"] == "signing"  # one of two signatures
+    # Nothing to broadcast yet.
+    status, err, _ = server.request("GET", f"/v1/orgs/{org.id}/intents/{intent_id}/transaction",
+                                    token=org.token("bob"))
+    assert status == 404 and err["error"]["code"] == "not_found"
+    # The same signer again is not a second signature.
+    second = sign_with(org.co.signers[1], org, intent_id, tmp_path)
+    assert second["state"] == "signed"
+    code, signed, _ = kura_json("intent", "transaction", intent_id, "--session", org.login("bob"), "--json")
+    outs, txid = outputs_of(signed["raw"])
+    assert (address_to_scriptpubkey(EXCHANGE_BTC).data.hex(), AMOUNT) in outs
+    # Two signatures and the witness script in every input's witness (2-of-3 P2WSH).
+    tx = Transaction.parse(bytes.fromhex(signed["raw"]))
+    assert all(len(i.witness.items) == 4 and i.witness.items[0] == b"" for i in tx.vin)
+    confirm(chain, signed["raw"], txid)
+
+
+def test_tampered_psbt_is_refused_by_the_signer_and_reported_by_the_audit(world, chain, tmp_path):
+    server, org = world
+    fund(server, org, chain, "btc-main", 200_000_000)
+    intent_id = approved_intent(org, "btc-main")
+    code, built, _ = kura_json("intent", "build", intent_id, "--session", org.login("alice"), "--json")
+    # Positive control: the untouched bundle passes the signer's review.
+    clean = tmp_path / "clean.bundle.json"
+    kura_json("bundle", "get", intent_id, "--signer", "vault-a", "-o", clean, "--session", org.login("alice"),
+              "--json")
+    review = org.co.signers[0].review(clean)
+    assert review.returncode == 0, review.stderr.decode()
+    # The attacker, with write access to the coordinator's database, appends an output to the stored PSBT.
+    rows = raw_sql(server.database, f"SELECT bytes FROM bundles WHERE intent_id = '{intent_id}'")
+    stored = bytes.fromhex(rows.strip()[2:]) if isinstance(rows, str) else rows[0][0]
+    doc = json.loads(stored)
+    psbt = EmbitPSBT.from_string(doc["transaction"]["psbt"])
+    psbt.tx.vout.append(TransactionOutput(50_000, address_to_scriptpubkey(ATTACKER)))
+    psbt.outputs.append(OutputScope())
+    psbt.tx.vout[0].value -= 50_000
+    doc["transaction"]["psbt"] = base64.b64encode(psbt.serialize()).decode()
+    edited = json.dumps(doc, separators=(",", ":")).encode()
+    if server.backend == "postgresql":
+        raw_sql(server.database, f"UPDATE bundles SET bytes = '\\x{edited.hex()}' WHERE intent_id = '{intent_id}'")
+    else:
+        raw_sql(server.database, f"UPDATE bundles SET bytes = x'{edited.hex()}' WHERE intent_id = '{intent_id}'")
+    tampered = tmp_path / "tampered.bundle.json"
+    kura_json("bundle", "get", intent_id, "--signer", "vault-a", "-o", tampered, "--session", org.login("alice"),
+              "--json")
+    assert ATTACKER.encode() not in tampered.read_bytes()  # inside the base64 PSBT, not as text
+    before = org.co.signers[0].state()
+    r = org.co.signers[0].sign(tampered, tmp_path / "tampered.out")
+    code, category = refusal(r)
+    assert code != 0 and category == "OUTPUT_UNAUTHORISED", r.stderr.decode()
+    assert not (tmp_path / "tampered.out").exists() and org.co.signers[0].state() == before
+    # The auditor's offline check names the break.
+    export = tmp_path / "audit.json"
+    kura_json("audit", "export", "--session", org.login("a1"), "-o", export, "--json")
+    code, report, err = kura_json("audit", "verify", export, "--genesis-hash", org.genesis_hash, "--json", check=False)
+    assert code == 3 and not report["holds"]
+    findings = [f for f in report["findings"] if f["subject"] == intent_id]
+    assert {f["code"] for f in findings} == {"bundle.mismatch"}, report["findings"]
+    events = {e["sequence"]: e for e in json.loads(export.read_text())["events"]}
+    assert all(events[f["sequence"]]["kind"] in ("transaction.built", "bundle.issued") for f in findings)
+    assert any(events[f["sequence"]]["kind"] == "transaction.built" for f in findings)
