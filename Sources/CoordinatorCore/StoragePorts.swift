@@ -38,6 +38,9 @@ public protocol IntentStore: Sendable {
     /// Intents, newest first (ties by id), optionally only those in `state`, at most `limit`.
     func intents(_ organization: OrganizationID, state: IntentLifecycle.State?, limit: Int) async throws(StorageError)
         -> [IntentRecord]
+    /// What intents signed or later (`signed`, `broadcast`, `confirmed`) created after `since` spent: the daily
+    /// limits' history, without reading whole intents.
+    func recentSpends(_ organization: OrganizationID, since: Timestamp) async throws(StorageError) -> [Spend]
     /// Moves an intent from `expected` to `new` (compare-and-set); `.conflict` if it is not in `expected`,
     /// `.missingReference` if there is no such intent.
     func transitionIntent(

@@ -403,7 +403,7 @@ extension CoordinatorAPI {
             idem, principal: p, status: .created, response: .object(["approval": Self.view(prepared.value)]),
             changes: prepared.changes)
         // Whoever commits the last needed approval moves the intent on (safe under concurrency).
-        try await service.advance(p.organization, intent: id)
+        try await service.advance(p.organization, intent: id, policy: p.policy)
         return response
     }
 

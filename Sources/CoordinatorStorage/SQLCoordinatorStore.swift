@@ -293,6 +293,24 @@ public final class SQLCoordinatorStore: CoordinatorStore {
             expiresAt: try row.timestamp("expires_at"))
     }
 
+    public func recentSpends(_ organization: OrganizationID, since: Timestamp) async throws(StorageError) -> [Spend] {
+        try await read { db in
+            try await db.raw(
+                """
+                SELECT wallet, asset, amount, created_at FROM intents
+                WHERE org_id = \(bind: organization.value) AND state IN ('signed', 'broadcast', 'confirmed')
+                  AND created_at > \(bind: since.seconds)
+                """
+            ).all().map { row in
+                Spend(
+                    wallet: try WalletID(row.decode(column: "wallet", as: String.self)),
+                    asset: try AssetID(row.decode(column: "asset", as: String.self)),
+                    amount: try BaseUnits(decimal: row.decode(column: "amount", as: String.self)),
+                    time: try row.timestamp("created_at"))
+            }
+        }
+    }
+
     // MARK: Approvals, bundles, receipts
 
     public func insertApproval(_ approval: ApprovalRecord) async throws(StorageError) {

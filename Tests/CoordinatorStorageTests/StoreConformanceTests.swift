@@ -256,6 +256,26 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("recent spends: intents signed or later, created inside the window", arguments: Backend.available)
+    func recentSpends(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            try await store.insertIntent(f.intent("s-1", digestSeed: 50, state: .signed))
+            try await store.insertIntent(f.intent("s-2", digestSeed: 51, createdOffset: -10, state: .confirmed))
+            try await store.insertIntent(f.intent("s-3", digestSeed: 52, createdOffset: -100_000, state: .broadcast))
+            try await store.insertIntent(f.intent("s-4", digestSeed: 53, state: .approved))
+            try await store.insertIntent(f.intent("s-5", digestSeed: 54, state: .rejected))
+            let spends = try await store.recentSpends(f.org, since: f.now.adding(seconds: -86_400))
+            #expect(spends.map(\.time).sorted() == [f.now.adding(seconds: -10), f.now])
+            #expect(spends.allSatisfy { $0.amount == BaseUnits(UInt64(150_000_000)) && $0.wallet.value == "treasury" })
+            // Another organisation's spends are not this one's.
+            let other = try Fixture("globex")
+            try await other.bootstrap(store)
+            #expect(try await store.recentSpends(other.org, since: f.now.adding(seconds: -86_400)).isEmpty)
+        }
+    }
+
     @Test("one bundle per intent and one receipt per signer", arguments: Backend.available)
     func bundlesAndReceipts(backend: Backend) async throws {
         try await withFreshStore(backend) { store in

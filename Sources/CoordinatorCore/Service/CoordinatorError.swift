@@ -70,19 +70,26 @@ public struct CoordinatorError: Error, Sendable, Hashable, CustomStringConvertib
 }
 
 /// The member a request acts for, authenticated by an API token.
-public struct Principal: Sendable, Hashable {
+public struct Principal: Sendable {
     public let organization: OrganizationID
     public let member: MemberID
     /// Roles in the current policy (re-read at every request: a member removed from the policy loses access).
     public let roles: Set<Role>
     /// The token the request used.
     public let tokenID: String
+    /// The policy in force that authenticated the request (the roles come from it), so the request's use case
+    /// does not read and verify it again; `nil` for principals made without one.
+    public let policy: VerifiedPolicy?
 
-    public init(organization: OrganizationID, member: MemberID, roles: Set<Role>, tokenID: String) {
+    public init(
+        organization: OrganizationID, member: MemberID, roles: Set<Role>, tokenID: String,
+        policy: VerifiedPolicy? = nil
+    ) {
         self.organization = organization
         self.member = member
         self.roles = roles
         self.tokenID = tokenID
+        self.policy = policy
     }
 
     /// Throws `forbidden` unless the member has one of `roles`.

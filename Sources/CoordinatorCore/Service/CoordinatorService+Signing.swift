@@ -98,7 +98,7 @@ extension CoordinatorService {
             throw CoordinatorError(
                 .conflict, "intent \(id) is \(detail.record.state.rawValue); only an approved intent is built")
         }
-        let policy = try await currentPolicy(org)
+        let policy = try await policy(for: principal)
         let (signedIntent, approvals) = try signedDocuments(detail)
         guard signedIntent.intent.policy == policy.hash else {
             throw CoordinatorError(

@@ -210,6 +210,12 @@ public final class CoordinatorService: Sendable {
         throw CoordinatorError(.refused, "no policy version of '\(orgID)' is in force", category: .timelockPending)
     }
 
+    /// The policy in force for a request: the one its authentication verified, else read again.
+    func policy(for principal: Principal) async throws(CoordinatorError) -> VerifiedPolicy {
+        if let p = principal.policy { return p }
+        return try await currentPolicy(principal.organization)
+    }
+
     /// Appends a policy version signed by a quorum of the current version's admins. A version that is
     /// not yet in force (a high change waiting out its delay) is stored and governs from its time.
     public func prepareAppendPolicy(_ principal: Principal, document bytes: [UInt8]) async throws(CoordinatorError)
@@ -308,7 +314,8 @@ public final class CoordinatorService: Sendable {
         guard let member = policy.policy.member(record.member) else {
             throw CoordinatorError(.unauthenticated, "\(record.member) is no longer a member")
         }
-        return Principal(organization: orgID, member: member.id, roles: member.roles, tokenID: record.id)
+        return Principal(
+            organization: orgID, member: member.id, roles: member.roles, tokenID: record.id, policy: policy)
     }
 
     /// Revokes a token: the member's own, or anyone's by an admin.
@@ -333,18 +340,11 @@ public final class CoordinatorService: Sendable {
 
     // MARK: Intents and approvals
 
-    /// What the organisation spent in the last 24 hours (signed and later), for the daily limits.
+    /// What the organisation spent in the last 24 hours (intents signed and later), for the daily limits.
     func history(_ orgID: OrganizationID, now: Timestamp) async throws(CoordinatorError) -> SpendHistory {
-        var spends: [Spend] = []
-        for state in [IntentLifecycle.State.signed, .broadcast, .confirmed] {
-            let records = try await call { () async throws(StorageError) in
-                try await store.intents(orgID, state: state, limit: 1000)
-            }
-            for r in records where r.createdAt.seconds > now.seconds - Evaluation.window {
-                spends.append(Spend(wallet: r.wallet, asset: r.asset, amount: r.amount, time: r.createdAt))
-            }
-        }
-        return SpendHistory(spends: spends)
+        let since = now.adding(seconds: -Evaluation.window)
+        return SpendHistory(
+            spends: try await call { () async throws(StorageError) in try await store.recentSpends(orgID, since: since) })
     }
 
     /// Verifies a signed intent (initiator's signature, policy rules except approvals) and stores it
@@ -353,7 +353,7 @@ public final class CoordinatorService: Sendable {
         -> Prepared<IntentRecord>
     {
         try principal.require([.initiator], to: "submit intents")
-        let policy = try await currentPolicy(principal.organization)
+        let policy = try await policy(for: principal)
         let now = self.now
         let signed: SignedIntent
         let verified: VerifiedIntent
@@ -421,15 +421,24 @@ public final class CoordinatorService: Sendable {
 
     /// The parsed signed documents of an intent and its approvals.
     public func signedDocuments(_ detail: IntentDetail) throws(CoordinatorError) -> (SignedIntent, [SignedApproval]) {
+        (try signedIntent(detail.record), try signedApprovals(detail.record.id, detail.approvals))
+    }
+
+    /// The parsed signed intent of a stored intent.
+    func signedIntent(_ record: IntentRecord) throws(CoordinatorError) -> SignedIntent {
         do {
-            let intent = try SignedIntent(
-                json: try JSONParser.parse(detail.record.document, limits: .init(maxBytes: 4 << 20)))
-            let approvals = try detail.approvals.map { a throws(GovernanceError) in
-                try SignedApproval(json: try JSONParser.parse(a.document))
-            }
-            return (intent, approvals)
+            return try SignedIntent(json: try JSONParser.parse(record.document, limits: .init(maxBytes: 4 << 20)))
         } catch {
-            throw CoordinatorError(.unavailable, "a stored document of intent \(detail.record.id) does not parse")
+            throw CoordinatorError(.unavailable, "the stored document of intent \(record.id) does not parse")
+        }
+    }
+
+    /// The parsed signed approvals of a stored intent.
+    func signedApprovals(_ id: IntentID, _ records: [ApprovalRecord]) throws(CoordinatorError) -> [SignedApproval] {
+        do {
+            return try records.map { a throws(GovernanceError) in try SignedApproval(json: try JSONParser.parse(a.document)) }
+        } catch {
+            throw CoordinatorError(.unavailable, "a stored approval of intent \(id) does not parse")
         }
     }
 
@@ -438,12 +447,11 @@ public final class CoordinatorService: Sendable {
         async throws(CoordinatorError) -> Prepared<ApprovalRecord>
     {
         try principal.require([.approver], to: "approve intents")
-        let detail = try await intentDetail(principal.organization, id: id)
-        let record = detail.record
+        let record = try await intent(principal.organization, id: id)
         guard record.state == .awaitingApprovals || record.state == .approved else {
             throw CoordinatorError(.conflict, "intent \(id) is \(record.state.rawValue); it takes no approvals")
         }
-        let policy = try await currentPolicy(principal.organization)
+        let policy = try await policy(for: principal)
         let now = self.now
         let signed: SignedApproval
         do {
@@ -456,7 +464,7 @@ public final class CoordinatorService: Sendable {
         } catch {
             throw CoordinatorError(.malformed, "the approval could not be read")
         }
-        let (intent, _) = try signedDocuments(detail)
+        let intent = try signedIntent(record)
         guard intent.intent.policy == policy.hash else {
             throw CoordinatorError(
                 .refused, "the policy changed since intent \(id) was made; it needs a new intent",
@@ -507,29 +515,31 @@ public final class CoordinatorService: Sendable {
     /// (called after every approval commits, so concurrent approvals never leave it stranded). Returns
     /// the intent's state afterwards.
     @discardableResult
-    public func advance(_ orgID: OrganizationID, intent id: IntentID) async throws(CoordinatorError)
-        -> IntentLifecycle.State
+    public func advance(_ orgID: OrganizationID, intent id: IntentID, policy given: VerifiedPolicy? = nil)
+        async throws(CoordinatorError) -> IntentLifecycle.State
     {
-        let detail = try await intentDetail(orgID, id: id)
-        guard detail.record.state == .awaitingApprovals else { return detail.record.state }
-        let policy = try await currentPolicy(orgID)
+        let record = try await intent(orgID, id: id)
+        guard record.state == .awaitingApprovals else { return record.state }
+        let policy: VerifiedPolicy
+        if let given { policy = given } else { policy = try await currentPolicy(orgID) }
         let now = self.now
-        let (signedIntent, approvals) = try signedDocuments(detail)
+        let signedIntent = try signedIntent(record)
+        let approvals = try signedApprovals(
+            id, try await call { () async throws(StorageError) in try await store.approvals(orgID, intent: id) })
         let verified: VerifiedIntent
-        do { verified = try Authorization.verify(signedIntent, policy: policy) } catch { return detail.record.state }
+        do { verified = try Authorization.verify(signedIntent, policy: policy) } catch { return record.state }
         guard
             case .allow = Evaluation.evaluate(
                 intent: verified, approvals: approvals, policy: policy, history: try await history(orgID, now: now),
                 now: now)
-        else { return detail.record.state }
+        else { return record.state }
         do {
             _ = try await store.apply(transition(orgID, id, from: .awaitingApprovals, to: .approved, at: now))
-        } catch  where error.code == .conflict {
-            // Another request moved it first.
         } catch {
-            throw CoordinatorError(error)
+            if error.code != .conflict { throw CoordinatorError(error) }
+            return try await intent(orgID, id: id).state  // another request moved it first
         }
-        return try await intent(orgID, id: id).state
+        return .approved
     }
 
     /// Intents of the organisation, newest first.
@@ -552,7 +562,7 @@ public final class CoordinatorService: Sendable {
     {
         try principal.require([.admin, .initiator], to: "hand out deposit addresses")
         guard label.utf8.count <= 200 else { throw CoordinatorError(.malformed, "the label exceeds 200 bytes") }
-        let policy = try await currentPolicy(principal.organization)
+        let policy = try await policy(for: principal)
         guard let wallet = policy.policy.wallet(walletID) else {
             throw CoordinatorError(.notFound, "no wallet '\(walletID)' in the policy")
         }
