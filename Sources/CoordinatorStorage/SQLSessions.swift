@@ -2,6 +2,7 @@ import Logging
 import NIOPosix
 import PostgresKit
 import SQLiteKit
+import Synchronization
 
 /// How an adapter hands out database sessions: reads, and writes inside one transaction.
 protocol SQLSessions: Sendable {
@@ -67,42 +68,62 @@ actor AsyncGate {
     }
 }
 
-/// One SQLite connection to one file, in WAL mode with foreign keys on; callers take turns.
+/// SQLite on one file in WAL mode with foreign keys on: one writer connection (writes take turns, each in a
+/// `BEGIN IMMEDIATE` transaction) and a few reader connections, so reads neither wait for a write's commit
+/// (`synchronous = FULL`: every commit is on disk before it returns) nor for each other. A reader sees what was
+/// committed before its statement started (WAL snapshot).
 final class SQLiteSessions: SQLSessions {
     let flavor = SQLFlavor.sqlite
-    private let connection: SQLiteConnection
+    private let writer: SQLiteConnection
     private let gate = AsyncGate()
+    private let readers: [(connection: SQLiteConnection, gate: AsyncGate)]
+    private let next = Atomic<Int>(0)
 
-    private init(connection: SQLiteConnection) { self.connection = connection }
+    /// Reader connections opened beside the writer.
+    static let readerCount = 4
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+        self.writer = writer
+        self.readers = readers.map { ($0, AsyncGate()) }
+    }
 
     static func open(path: String, logger: Logger) async throws -> SQLiteSessions {
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        let db = connection.sql()
+        var opened: [SQLiteConnection] = []
         do {
-            _ = try await db.raw("PRAGMA journal_mode = WAL").all()
-            try await db.raw("PRAGMA foreign_keys = ON").run()
-            try await db.raw("PRAGMA synchronous = FULL").run()
-            try await db.raw("PRAGMA busy_timeout = 5000").run()
+            for i in 0...readerCount {
+                let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                opened.append(connection)
+                let db = connection.sql()
+                if i == 0 { _ = try await db.raw("PRAGMA journal_mode = WAL").all() }
+                try await db.raw("PRAGMA foreign_keys = ON").run()
+                try await db.raw("PRAGMA synchronous = FULL").run()
+                try await db.raw("PRAGMA busy_timeout = 5000").run()
+            }
         } catch {
-            try? await connection.close()
+            for c in opened { try? await c.close() }
             throw error
         }
-        return SQLiteSessions(connection: connection)
+        return SQLiteSessions(writer: opened[0], readers: Array(opened.dropFirst()))
     }
 
     func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        let (connection, gate) = readers[next.add(1, ordering: .relaxed).oldValue % readers.count]
         let db = connection.sql()
         return try await gate.withGate { try await body(db) }
     }
 
     func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let db = connection.sql()
+        let db = writer.sql()
         return try await gate.withGate { try await self.transaction(on: db, begin: "BEGIN IMMEDIATE", body) }
     }
 
     func close() async {
         await gate.enter()
-        try? await connection.close()
+        for r in readers {
+            await r.gate.enter()
+            try? await r.connection.close()
+        }
+        try? await writer.close()
     }
 }
 
