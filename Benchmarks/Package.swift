@@ -11,6 +11,11 @@ let package = Package(
     dependencies: [
         .package(name: "Kura", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
+        // kura-load (the coordinator load benchmark): the same pins as the main package.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", exact: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", exact: "2.17.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     ],
     targets: [
         // A plain timing driver for the comparison script (Benchmarks/compare.py): one operation,
@@ -25,6 +30,19 @@ let package = Package(
                 .product(name: "Signer", package: "Kura"),
             ],
             path: "Sources/kura-bench",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // The coordinator load benchmark's ceiling server (a bare one-insert endpoint) and its HTTP load driver
+        // (Benchmarks/coordinator_load.py).
+        .executableTarget(
+            name: "kura-load",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Sources/kura-load",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

@@ -2,23 +2,24 @@
 SQLite and on PostgreSQL, with idempotency-key retries; prints requests per second and p50/p99 latency per
 operation, and checks that no intent was lost or duplicated.
 
+    swift build -c release --package-path Benchmarks --product kura-load
     KURA_BIN=.build/release KURA_TEST_POSTGRES_URL=$(scripts/pg-test-server.sh start) \
         .venv/bin/python Benchmarks/coordinator_load.py --intents 400 --clients 32
 
 Documents are signed beforehand with the real `kura` CLI (one initiator, one approver); the timed part is
-HTTP only. The client is Python threads with keep-alive connections on the same 2 cores as the server, so
-the figures are a floor for the server, not a ceiling.
+HTTP only, sent by `kura-load drive` (Swift, AsyncHTTPClient, keep-alive connections, one worker per client).
+In the same run and with the same client, `kura-load ceiling` — a bare Hummingbird endpoint doing one insert of
+the same bodies on the same back end — gives the ceiling the coordinator's rates are compared with. Client and
+servers share the machine's cores.
 """
 import argparse
-import concurrent.futures
-import http.client
+import base64
 import json
-import os
 import pathlib
-import statistics
+import signal
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -50,41 +51,49 @@ def prepare(org: Org, n: int):
     return intents, approvals
 
 
-class Client:
-    """One keep-alive connection per thread."""
-
-    local = threading.local()
-
-    def __init__(self, port):
-        self.port = port
-
-    def post(self, path, body, token, key):
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        started = time.perf_counter()
-        conn.request("POST", path, body=body, headers={"Authorization": f"Bearer {token}",
-                                                       "Content-Type": "application/json", "Idempotency-Key": key})
-        resp = conn.getresponse()
-        resp.read()
-        return resp.status, time.perf_counter() - started
+LOAD_BIN = ROOT / "Benchmarks" / ".build" / "release" / "kura-load"
 
 
-def phase(client, jobs, clients):
-    latencies, statuses = [], []
-    started = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
-        for status, seconds in pool.map(lambda j: client.post(*j), jobs):
-            statuses.append(status)
-            latencies.append(seconds)
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "requests": len(jobs), "rps": round(len(jobs) / elapsed, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
-        "statuses": sorted(set(statuses)),
-    }
+class Ceiling:
+    """The bare Hummingbird one-insert server (kura-load ceiling) on SQLite or on a fresh PostgreSQL database."""
+
+    def __init__(self, tmp: pathlib.Path, backend: str):
+        port_file = tmp / f"ceiling-port-{backend}"
+        args = [str(LOAD_BIN), "ceiling", "--port-file", str(port_file)]
+        args += ["--postgres", fresh_postgres_database()] if backend == "postgresql" else \
+            ["--sqlite", str(tmp / f"ceiling-{time.time_ns()}.sqlite")]
+        self.log = open(tmp / f"ceiling-{backend}.log", "wb")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while not port_file.exists() or not port_file.read_text().strip():
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"kura-load ceiling did not start ({self.proc.poll()})")
+            time.sleep(0.05)
+        self.port = int(port_file.read_text())
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def request(path, body, token=None, key=None):
+    r = {"path": path, "body": base64.b64encode(body).decode()}
+    if token:
+        r["token"] = token
+    if key:
+        r["key"] = key
+    return r
+
+
+def drive(tmp, plan):
+    f = tmp / f"plan-{time.time_ns()}.json"
+    f.write_text(json.dumps(plan))
+    out = subprocess.run([str(LOAD_BIN), "drive", "--plan", str(f)], check=True, capture_output=True, timeout=1800)
+    return json.loads(out.stdout)["phases"]
 
 
 def main():
@@ -93,34 +102,46 @@ def main():
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--retries", type=int, default=1, help="extra sends of each create with the same key")
     args = ap.parse_args()
+    if not LOAD_BIN.exists():
+        sys.exit(f"build the load tool first: swift build -c release --package-path Benchmarks --product kura-load")
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="kura-load-"))
     co = Company(tmp)
     backends = ["sqlite"] + (["postgresql"] if PG_URL else [])
     results = {}
     for backend in backends:
         server = Server(tmp, backend)
+        ceiling = Ceiling(tmp, backend)
         try:
             org = Org(server, co, tmp, organization=f"load{backend[:2]}")
             intents, approvals = prepare(org, args.intents)
-            client = Client(server.port)
             alice, bob = org.token("alice"), org.token("bob")
             base = f"/v1/orgs/{org.id}"
-            create = [(f"{base}/intents", body, alice, f"c-{i}") for i, body in enumerate(intents)]
-            create = create * (1 + args.retries)
             ids = [json.loads(b)["intent"]["id"] for b in intents]
-            approve = [(f"{base}/intents/{ids[i]}/approvals", body, bob, f"a-{i}") for i, body in enumerate(approvals)]
-            r_create = phase(client, create, args.clients)
-            r_approve = phase(client, approve, args.clients)
+            # Each create is sent 1 + retries times with one key, the copies spread over the phase.
+            creates = [request(f"{base}/intents", body, alice, f"c-{i}") for i, body in enumerate(intents)]
+            creates = creates * (1 + args.retries)
+            inserts = [request("/insert", body) for body in intents] * (1 + args.retries)
+            approves = [request(f"{base}/intents/{ids[i]}/approvals", body, bob, f"a-{i}")
+                        for i, body in enumerate(approvals)]
+            phases = drive(tmp, {"port": server.port, "clients": args.clients, "phases": [
+                {"name": "ceiling_insert", "port": ceiling.port, "requests": inserts},
+                {"name": "create_intent", "requests": creates},
+                {"name": "approve", "requests": approves},
+            ]})
             status, listing, _ = server.request("GET", f"{base}/intents?limit=1000", token=alice)
             listed = [i["id"] for i in listing["intents"]]
             approved = sum(1 for i in listing["intents"] if i["state"] == "approved")
+            c, a, ceil = phases["create_intent"], phases["approve"], phases["ceiling_insert"]
             results[backend] = {
-                "create_intent": r_create, "approve": r_approve,
+                **phases,
+                "create_vs_ceiling": round(c["rps"] / ceil["rps"], 3),
+                "approve_vs_ceiling": round(a["rps"] / ceil["rps"], 3),
                 "intents_stored": len(listed), "distinct": len(set(listed)), "expected": len(ids),
                 "approved": approved,
             }
         finally:
             server.stop()
+            ceiling.stop()
     print(json.dumps({"clients": args.clients, "intents": args.intents, "retries": args.retries, "results": results},
                      indent=2))
 
