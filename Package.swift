@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        // Coordinator side only: the chain adapters' HTTP client. Never in the signer's closure.
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     ],
     targets: [
         // Rung 0: the C boundary. Only WalletCrypto/Secp256k1/ imports it.
@@ -102,6 +104,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Rung 3 (coordinator side): the chain adapters of the chain ports (Esplora over HTTP), beside the storage
+        // adapters; used by the server's composition root and by kura-devtool. Never in the signer's closure.
+        .target(
+            name: "ChainAdapters",
+            dependencies: [
+                "CoordinatorCore", "Bitcoin", "WalletCrypto", "Governance",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Rung 4 (coordinator side): the HTTP API over the use cases (Hummingbird 2).
         .target(
             name: "CoordinatorHTTP",
@@ -144,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "kura-devtool",
             dependencies: [
-                "WalletCrypto", "Bitcoin", "Ethereum", "Governance", "CoordinatorCore",
+                "WalletCrypto", "Bitcoin", "Ethereum", "Governance", "CoordinatorCore", "ChainAdapters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -204,6 +219,12 @@ let package = Package(
         .testTarget(
             name: "CoordinatorCoreTests",
             dependencies: ["CoordinatorCore", "Governance", "WalletCrypto"],
+            swiftSettings: strict
+        ),
+        // The Esplora adapter's pure codec and its validation (no network).
+        .testTarget(
+            name: "ChainAdaptersTests",
+            dependencies: ["ChainAdapters", "CoordinatorCore", "Bitcoin", "WalletCrypto", "Governance"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -3,14 +3,11 @@
 // links the Signer module or touches a keystore. Custody signing happens only in kura-signer.
 import ArgumentParser
 
-struct KuraDevtool: ParsableCommand {
+@main
+struct KuraDevtool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kura-devtool",
         abstract: "Development and test tool: throw-away keys only, never for custody.",
-        subcommands: [Btc.self, Eth.self, CredentialCommands.self, Json.self, Plan.self]
+        subcommands: [Btc.self, Eth.self, CredentialCommands.self, Json.self, Plan.self, ChainCommands.self]
     )
 }
-
-// Top-level entry point rather than `@main`: SwiftPM compiles main.swift as top-level code once the
-// target has more than one file, and `@main` is not allowed there.
-KuraDevtool.main()
