@@ -134,7 +134,7 @@ let package = Package(
         .target(
             name: "CoordinatorServer",
             dependencies: [
-                "CoordinatorCore", "CoordinatorHTTP", "CoordinatorStorage", "Governance",
+                "CoordinatorCore", "CoordinatorHTTP", "CoordinatorStorage", "ChainAdapters", "Governance", "Bitcoin",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,3 +1,5 @@
+import Bitcoin
+import ChainAdapters
 import CoordinatorCore
 import CoordinatorHTTP
 import CoordinatorStorage
@@ -53,6 +55,15 @@ public enum CoordinatorServer {
         return Array(try Data(contentsOf: url))
     }
 
+    /// The chain sources of the configuration: an Esplora adapter per Bitcoin network named.
+    static func chainSources(_ config: ServerConfiguration) throws -> ChainSources {
+        var bitcoin: [Network: any BitcoinChainPort] = [:]
+        for (name, url) in config.esplora {
+            bitcoin[try Network(named: name)] = try EsploraBitcoinChain(baseURL: url)
+        }
+        return ChainSources(bitcoin: bitcoin)
+    }
+
     /// Runs the server until it is asked to stop.
     public static func run(_ config: ServerConfiguration) async throws {
         LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: config.logLevel) }
@@ -74,7 +85,8 @@ public enum CoordinatorServer {
             let service = CoordinatorService(
                 store: store, clock: SystemClock(),
                 configuration: CoordinatorConfiguration(
-                    audience: config.audience, tokenLifetime: config.tokenLifetime, gapLimit: config.gapLimit))
+                    audience: config.audience, tokenLifetime: config.tokenLifetime, gapLimit: config.gapLimit),
+                chains: try chainSources(config))
             let api = CoordinatorAPI(
                 service: service,
                 settings: HTTPSettings(
