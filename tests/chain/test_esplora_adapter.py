@@ -375,6 +375,9 @@ def test_credentials_in_the_url_are_sent_but_never_printed(fake):
     reason = refused(proc, "unavailable")
     assert "hunter2" not in reason and "alice" not in reason and f"127.0.0.1:{port}/api" in reason
     assert len(reason) <= 600
+    # However long the base URL, the reason stays bounded (480 characters and an ellipsis).
+    long_reason = refused(chain(f"http://127.0.0.1:{port}/" + "p" * 1500, "tip", *FAST, timeout=30), "unavailable")
+    assert 400 < len(long_reason) <= 482 and long_reason.endswith("…\n")
 
 
 def test_a_bad_url_is_refused_before_any_request(fake):
