@@ -217,9 +217,26 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
         }
     }
 
-    /// One attempt of one request, its failures mapped: no answer in time or no connection is `unavailable`, a body
-    /// over the limit `invalidResponse`.
+    /// One attempt of one request within ``Options/requestTimeout``, body included: AsyncHTTPClient's deadline bounds
+    /// the head of the answer but not a body that trickles in, so the attempt races a timer.
     private func once(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async -> Result<Response, ChainError> {
+        let timeout = options.requestTimeout
+        return await withTaskGroup(of: Result<Response, ChainError>?.self) { group in
+            group.addTask { await self.exchange(method, path, body: body) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next()
+            group.cancelAll()
+            if case .some(.some(let result)) = first { return result }
+            return .failure(bounded(.unavailable, "\(method) \(path) at \(baseURL.redacted): timed out"))
+        }
+    }
+
+    /// One exchange, its failures mapped: no answer in time or no connection is `unavailable`, a body over the limit
+    /// `invalidResponse`.
+    private func exchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async -> Result<Response, ChainError> {
         var request = HTTPClientRequest(url: baseURL.url(path))
         request.method = method
         if let credentials = baseURL.credentials {
