@@ -43,9 +43,8 @@ public struct EsploraBaseURL: Sendable, Hashable, CustomStringConvertible {
             else { throw refuse("malformed userinfo") }
             credentials = (user: user, password: password)
         }
-        guard Self.isValidAuthority(authority) else {
-            throw refuse("no valid host[:port] in '\(authority.prefix(80))'")
-        }
+        // The authority is not echoed: a mistyped URL may hold a password where the host should be.
+        guard Self.isValidAuthority(authority) else { throw refuse("no valid host[:port]") }
         self.scheme = scheme
         self.authority = authority
         self.pathPrefix = path

@@ -115,14 +115,14 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
     public func broadcast(_ rawTransaction: [UInt8]) async throws(ChainError) -> Txid {
         let txid: Txid
         do { txid = try Transaction(bytes: rawTransaction).computeTxid() } catch {
-            throw ChainError(.rejected, "not sent: the transaction does not decode: \(error.reason)")
+            throw bounded(.rejected, "not sent: the transaction does not decode: \(error.reason)")
         }
         let outcome = await send(.POST, "/tx", body: Array(Hex.encode(rawTransaction).utf8))
         switch outcome.result {
         case .success(let response) where (200..<300).contains(response.status):
             return try codec.broadcastAnswer(response.body, expected: txid)
         case .success(let response) where response.status == 400:
-            let rejection = ChainError(.rejected, EsploraCodec.message(response.body))
+            let rejection = bounded(.rejected, EsploraCodec.message(response.body))
             // A retried broadcast may be refused because an earlier, unanswered attempt got through; the node then
             // knows the transaction, which is what the caller wanted.
             if outcome.attempts > 1, (try? await transactionStatus(txid)) != nil { return txid }
@@ -169,13 +169,13 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
         }
         if response.status == 200 { return response.body }
         if response.status == 404, let notFound {
-            throw ChainError(.notFound, "\(notFound) is not known to \(baseURL.redacted)")
+            throw bounded(.notFound, "\(notFound) is not known to \(baseURL.redacted)")
         }
         throw unexpected(response, "GET \(path)")
     }
 
     private func unexpected(_ response: Response, _ request: String) -> ChainError {
-        ChainError(
+        bounded(
             .invalidResponse,
             "\(request) at \(baseURL.redacted) answered HTTP \(response.status): \(EsploraCodec.message(response.body))"
         )
@@ -197,7 +197,7 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
             guard transient, attempt <= options.retries, !Task.isCancelled else {
                 if transient, case .success(let response) = result {
                     let reason = EsploraCodec.message(response.body)
-                    let error = ChainError(
+                    let error = bounded(
                         .unavailable,
                         "\(method) \(path) at \(baseURL.redacted) answered HTTP \(response.status) after \(attempt) "
                             + "attempt(s): \(reason)")
@@ -205,7 +205,7 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
                 }
                 if case .failure(let error) = result, error.code == .unavailable {
                     let reason = "\(error.reason) (after \(attempt) attempt(s))"
-                    return Outcome(result: .failure(ChainError(.unavailable, reason)), attempts: attempt)
+                    return Outcome(result: .failure(bounded(.unavailable, reason)), attempts: attempt)
                 }
                 return Outcome(result: result, attempts: attempt)
             }
@@ -217,9 +217,26 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
         }
     }
 
-    /// One attempt of one request, its failures mapped: no answer in time or no connection is `unavailable`, a body
-    /// over the limit `invalidResponse`.
+    /// One attempt of one request within ``Options/requestTimeout``, body included: AsyncHTTPClient's deadline bounds
+    /// the head of the answer but not a body that trickles in, so the attempt races a timer.
     private func once(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async -> Result<Response, ChainError> {
+        let timeout = options.requestTimeout
+        return await withTaskGroup(of: Result<Response, ChainError>?.self) { group in
+            group.addTask { await self.exchange(method, path, body: body) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next()
+            group.cancelAll()
+            if case .some(.some(let result)) = first { return result }
+            return .failure(bounded(.unavailable, "\(method) \(path) at \(baseURL.redacted): timed out"))
+        }
+    }
+
+    /// One exchange, its failures mapped: no answer in time or no connection is `unavailable`, a body over the limit
+    /// `invalidResponse`.
+    private func exchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async -> Result<Response, ChainError> {
         var request = HTTPClientRequest(url: baseURL.url(path))
         request.method = method
         if let credentials = baseURL.credentials {
@@ -236,11 +253,11 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
             return .success(Response(status: Int(response.status.code), body: Array(buffer.readableBytesView)))
         } catch is NIOTooManyBytesError {
             return .failure(
-                ChainError(
+                bounded(
                     .invalidResponse, "\(method) \(path) at \(baseURL.redacted): answer exceeds \(limit) bytes"))
         } catch {
             return .failure(
-                ChainError(.unavailable, "\(method) \(path) at \(baseURL.redacted): \(Self.describe(error))"))
+                bounded(.unavailable, "\(method) \(path) at \(baseURL.redacted): \(Self.describe(error))"))
         }
     }
 
@@ -263,4 +280,10 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
         guard !nanoseconds.overflow else { return .hours(24) }
         return .nanoseconds(max(1, nanoseconds.partialValue + attoseconds / 1_000_000_000))
     }
+}
+
+/// A ChainError whose reason is sanitised and bounded (``EsploraCodec/sanitised(_:limit:)``), whatever went into it: a
+/// long base URL or a node's message never makes an error unbounded.
+private func bounded(_ code: ChainError.Code, _ reason: String) -> ChainError {
+    ChainError(code, EsploraCodec.sanitised(reason, limit: 2 * EsploraCodec.maxReasonLength))
 }

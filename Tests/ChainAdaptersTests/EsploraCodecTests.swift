@@ -331,6 +331,10 @@ struct BaseURLTests {
         let error = refusal { try EsploraBaseURL("https://alice:s3cret@") }
         #expect(error?.code == .unavailable)
         #expect(error?.reason.contains("s3cret") == false)
+        // A URL missing its '@': the password sits where the host should be, and is not echoed either.
+        let typo = refusal { try EsploraBaseURL("https://alice:s3cret/api") }
+        #expect(typo?.code == .unavailable)
+        #expect(typo?.reason.contains("s3cret") == false)
     }
 
     @Test func refusesWhatIsNotAnHTTPBaseURL() throws {

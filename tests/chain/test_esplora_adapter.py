@@ -250,6 +250,52 @@ def test_a_slow_back_end_times_out_as_unavailable(fake):
     assert ok(chain(prompt.url, "tip", "--timeout", "1", "--retries", "0")) == "5\n"
 
 
+class TricklingServer:
+    """Answers every request with a head at once and a 3-byte body whose last 2 bytes come `pause` seconds later."""
+
+    def __init__(self, pause: float):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.pause = pause
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.answer, args=(conn,), daemon=True).start()
+
+    def answer(self, conn):
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\n1")
+                time.sleep(self.pause)
+                conn.sendall(b"23")
+            except OSError:
+                pass
+
+    def close(self):
+        self.sock.close()
+
+
+def test_a_body_that_trickles_in_past_the_timeout_is_unavailable():
+    slow, prompt = TricklingServer(6), TricklingServer(0.2)
+    try:
+        start = time.monotonic()
+        reason = refused(chain(slow.url, "tip", "--timeout", "1", "--retries", "1", "--backoff-ms", "50"), "unavailable")
+        assert time.monotonic() - start < 4.5  # the whole attempt is bounded, not only the head
+        assert "timed out (after 2 attempt(s))" in reason
+        assert ok(chain(prompt.url, "tip", "--timeout", "1", "--retries", "0")) == "123\n"
+    finally:
+        slow.close()
+        prompt.close()
+
+
 def test_one_server_error_then_success_is_recovered_by_a_retry(fake):
     flaky = fake({"/blocks/tip/height": [(500, b"oops", 0), (200, b"42", 0)]})
     assert ok(chain(flaky.url, "tip", *FAST)) == "42\n"
@@ -375,6 +421,9 @@ def test_credentials_in_the_url_are_sent_but_never_printed(fake):
     reason = refused(proc, "unavailable")
     assert "hunter2" not in reason and "alice" not in reason and f"127.0.0.1:{port}/api" in reason
     assert len(reason) <= 600
+    # However long the base URL, the reason stays bounded (480 characters and an ellipsis).
+    long_reason = refused(chain(f"http://127.0.0.1:{port}/" + "p" * 1500, "tip", *FAST, timeout=30), "unavailable")
+    assert 400 < len(long_reason) <= 482 and long_reason.endswith("…\n")
 
 
 def test_a_bad_url_is_refused_before_any_request(fake):
