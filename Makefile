@@ -10,7 +10,8 @@ PY := $(VENV)/bin/python
 CONFIG ?= release
 BIN := .build/$(CONFIG)
 SWIFT_FLAGS ?= -c $(CONFIG)
-PYTEST_FLAGS ?= -q
+# Two workers, one test file per worker at a time (module fixtures stay on one worker).
+PYTEST_FLAGS ?= -q -n 2 --dist loadfile
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 12
 
