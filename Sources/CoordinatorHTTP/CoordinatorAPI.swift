@@ -134,7 +134,8 @@ public struct CoordinatorAPI: Sendable {
         router.post("/v1/orgs/:org/intents") { req, ctx in try await api.submitIntent(req, ctx) }
         router.get("/v1/orgs/:org/intents/:intent") { req, ctx in try await api.getIntent(req, ctx) }
         router.post("/v1/orgs/:org/intents/:intent/approvals") { req, ctx in try await api.submitApproval(req, ctx) }
-        router.post("/v1/orgs/:org/intents/:intent/transaction") { req, ctx in try await api.buildTransaction(req, ctx) }
+        router.post("/v1/orgs/:org/intents/:intent/transaction") { req, ctx in try await api.buildTransaction(req, ctx)
+        }
         router.get("/v1/orgs/:org/intents/:intent/transaction") { req, ctx in try await api.getTransaction(req, ctx) }
         router.get("/v1/orgs/:org/intents/:intent/bundle") { req, ctx in try await api.getBundle(req, ctx) }
         router.post("/v1/orgs/:org/intents/:intent/results") { req, ctx in try await api.submitResult(req, ctx) }

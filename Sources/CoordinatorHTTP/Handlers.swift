@@ -166,7 +166,13 @@ extension CoordinatorAPI {
         }
         let org = try orgID(context)
         let prepared = try await service.prepareSession(org, request: try await body(request))
-        try await service.commit(prepared.changes)
+        do {
+            try await service.commit(prepared.changes)
+        } catch {
+            // A session request is single-use (its digest is unique): a replay authenticates nobody.
+            guard error.code == .duplicate else { throw error }
+            throw CoordinatorError(.unauthenticated, "this session request was already used; sign a new one")
+        }
         let s = prepared.value
         var b = JSONBuilder()
         b["token"] = s.token.text

@@ -8,7 +8,8 @@ import WalletCrypto
 extension IntentCommand {
     struct Build: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Have the coordinator build the unsigned transaction of an approved intent from its chain source.")
+            abstract: "Have the coordinator build the unsigned transaction of an approved intent from its chain source."
+        )
         @Argument var id: String
         @Option(help: "Idempotency key (retries with the same key are answered once).") var idempotencyKey: String?
         @OptionGroup var options: SessionOptions
@@ -74,8 +75,10 @@ struct BundleCommand: AsyncParsableCommand {
                 // The bundle is checked by the signer, not here; it is written exactly as served.
                 try Data(bytes).write(to: URL(fileURLWithPath: out), options: .atomic)
                 let sha = Hex.encode(Hash.sha256(bytes))
-                Online.output(["file": .string(out), "bytes": .number(Double(bytes.count)), "sha256": .string(sha)],
-                    json: options.json) { "wrote \(out) (\(bytes.count) bytes, sha256 \(sha))" }
+                Online.output(
+                    ["file": .string(out), "bytes": .number(Double(bytes.count)), "sha256": .string(sha)],
+                    json: options.json
+                ) { "wrote \(out) (\(bytes.count) bytes, sha256 \(sha))" }
             }
         }
     }
@@ -83,7 +86,8 @@ struct BundleCommand: AsyncParsableCommand {
     struct Put: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Upload a signer's result: FILE as `kura-signer sign` wrote it (a base64 PSBT or a 0x-hex Ethereum transaction) and its receipt (FILE.receipt.json).")
+                "Upload a signer's result: FILE as `kura-signer sign` wrote it (a base64 PSBT or a 0x-hex Ethereum transaction) and its receipt (FILE.receipt.json)."
+        )
         @Argument var id: String
         @Argument var file: String
         @Option(help: "The receipt file (default FILE.receipt.json).") var receipt: String?

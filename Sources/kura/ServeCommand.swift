@@ -35,7 +35,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Unused receive addresses allowed per wallet (default 20).") var gapLimit: Int?
     @Option(
         name: .customLong("esplora"),
-        help: "A Bitcoin chain source as NETWORK=URL (an Esplora REST API, e.g. regtest=http://127.0.0.1:3002); repeatable."
+        help:
+            "A Bitcoin chain source as NETWORK=URL (an Esplora REST API, e.g. regtest=http://127.0.0.1:3002); repeatable."
     )
     var esplora: [String] = []
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
@@ -111,7 +112,8 @@ struct Serve: AsyncParsableCommand {
             guard parts.count == 2, ["mainnet", "testnet", "signet", "regtest"].contains(parts[0]),
                 parts[1].hasPrefix("http://") || parts[1].hasPrefix("https://")
             else {
-                throw ValidationError("an Esplora source is NETWORK=URL (mainnet, testnet, signet or regtest; http or https)")
+                throw ValidationError(
+                    "an Esplora source is NETWORK=URL (mainnet, testnet, signet or regtest; http or https)")
             }
             guard c.esplora[parts[0]] == nil else { throw ValidationError("two Esplora sources for \(parts[0])") }
             c.esplora[parts[0]] = parts[1]

@@ -451,3 +451,59 @@ def test_watch_only_addresses_follow_the_descriptor_within_the_gap_limit(world, 
     assert status == 409 and err["error"]["code"] == "conflict"
     status, err, _ = server.request("POST", f"/v1/orgs/{org.id}/wallets/nope/addresses", {}, token=token)
     assert status == 404
+
+
+def test_a_session_request_is_single_use(world):
+    """A signed session request captured on its way (a recording proxy in front of the server) and sent again
+    gets no second token: 401, not a token and not a 409 that would confirm anything."""
+    import http.client
+    import http.server
+    import threading
+
+    server, org = world
+    captured = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def forward(self, method):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if method == "POST" and self.path.endswith("/sessions"):
+                captured.append(body)
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+            conn.request(method, self.path, body=body or None, headers=headers)
+            r = conn.getresponse()
+            data = r.read()
+            self.send_response(r.status)
+            for k, v in r.getheaders():
+                if k.lower() not in ("transfer-encoding", "content-length", "connection"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self.forward("GET")
+
+        def do_POST(self):
+            self.forward("POST")
+
+        def do_DELETE(self):
+            self.forward("DELETE")
+
+        def log_message(self, *args):
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        path = org.tmp / f"session-replay-{server.backend}.json"
+        kura_json("login", "--server", f"http://127.0.0.1:{proxy.server_address[1]}", "--org", org.id,
+                  "--genesis-hash", org.genesis_hash, "--key", org.tmp / "carol.key", "--member", "carol",
+                  "--credential", "carol-key", "--session", path, "--json")
+    finally:
+        proxy.shutdown()
+    assert len(captured) == 1 and json.loads(path.read_text())["token"].startswith("kura_")  # positive control
+    status, err, _ = server.request("POST", f"/v1/orgs/{org.id}/sessions", raw=captured[0],
+                                    headers={"Content-Type": "application/json"})
+    assert status == 401 and err["error"]["code"] == "unauthenticated" and "already used" in err["error"]["message"]
+    assert "token" not in err

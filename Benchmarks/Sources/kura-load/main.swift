@@ -183,7 +183,8 @@ enum Driver {
             throw error
         }
         try await client.shutdown()
-        let out = try JSONSerialization.data(withJSONObject: ["clients": clients, "phases": results], options: [.sortedKeys])
+        let out = try JSONSerialization.data(
+            withJSONObject: ["clients": clients, "phases": results], options: [.sortedKeys])
         FileHandle.standardOutput.write(out + Data("\n".utf8))
     }
 

@@ -22,7 +22,8 @@ extension PSBT {
             switch kind {
             case .taprootKeyPath(let outputKey):
                 if !m.partialSignatures.isEmpty {
-                    throw BitcoinError(.invalidSignature, "input \(index): ECDSA signatures on a taproot key-path input")
+                    throw BitcoinError(
+                        .invalidSignature, "input \(index): ECDSA signatures on a taproot key-path input")
                 }
                 if let sig = m.tapKeySignature {
                     guard sig.count == 64 || (sig.count == 65 && sig[64] != 0) else {
@@ -38,7 +39,8 @@ extension PSBT {
                         let schnorr = try? SchnorrSignature(bytes: Array(sig.prefix(64))),
                         key.isValidSignature(schnorr, message: digest)
                     else {
-                        throw BitcoinError(.invalidSignature, "input \(index): the taproot key-path signature does not verify")
+                        throw BitcoinError(
+                            .invalidSignature, "input \(index): the taproot key-path signature does not verify")
                     }
                     count = 1
                 }
@@ -47,7 +49,8 @@ extension PSBT {
                 for (pub, sig) in m.partialSignatures {
                     let type = try Self.checkedType(index, pub: pub, sig: sig, keys: keys, input: m)
                     let digest = try context.legacyAndV0.segwitV0(
-                        inputIndex: index, scriptCode: scriptCode, amount: utxo.value, hashType: SighashType(rawValue: type))
+                        inputIndex: index, scriptCode: scriptCode, amount: utxo.value,
+                        hashType: SighashType(rawValue: type))
                     try Self.verifyECDSA(index, pub: pub, sig: sig, digest: digest)
                     count += 1
                 }
@@ -80,7 +83,8 @@ extension PSBT {
         let known = keys.hash.map { Hash.hash160(pub) == $0 } ?? keys.keys.contains(pub)
         guard known else {
             throw BitcoinError(
-                .invalidSignature, "input \(index): a signature by \(Hex.encode(pub.prefix(33))), a key the input does not use")
+                .invalidSignature,
+                "input \(index): a signature by \(Hex.encode(pub.prefix(33))), a key the input does not use")
         }
         guard let type = sig.last, sig.count >= 9 else {
             throw BitcoinError(.invalidSignature, "input \(index): a signature of \(sig.count) bytes")

@@ -260,8 +260,10 @@ extension CoordinatorService {
             throw CoordinatorError(.notFound, "signer \(signer) holds no key of intent \(id)'s wallet")
         }
         var last: SignedReceipt? = nil
-        if let r = try await call({ () async throws(StorageError) in try await store.latestReceipt(org, signer: signer) }
-        ) {
+        let latest = try await call { () async throws(StorageError) in
+            try await store.latestReceipt(org, signer: signer)
+        }
+        if let r = latest {
             do { last = try SignedReceipt(json: try JSONParser.parse(r.document)) } catch {
                 throw CoordinatorError(.unavailable, "the stored receipt \(r.sequence) of \(signer) does not parse")
             }

@@ -79,16 +79,6 @@ public final class CoordinatorService: Sendable {
         .audit(org, kind: record.kind, subject: record.subject, payload: record.payload, at: at)
     }
 
-    static func audit(
-        _ org: OrganizationID, _ kind: String, _ subject: String, _ payload: [String: JSONValue], at: Timestamp
-    )
-        -> StoreChange
-    {
-        // Canonical JSON of a small object of strings and integers cannot fail.
-        let bytes = (try? CanonicalJSON.encode(.object(payload))) ?? Array("{}".utf8)
-        return .audit(org, kind: kind, subject: subject, payload: bytes, at: at)
-    }
-
     static func parse(_ bytes: [UInt8], what: String) throws(CoordinatorError) -> JSONValue {
         do {
             return try JSONParser.parse(bytes, limits: JSONParser.Limits(maxBytes: 4 << 20))
@@ -127,12 +117,10 @@ public final class CoordinatorService: Sendable {
         changes.append(policyChange(p, document: canonical, at: now).change)
         changes.append(
             Self.audit(
-                p.organization, "organization.bootstrapped", p.organization.value,
-                ["genesis": .string(p.hash.description), "name": .string(name)], at: now))
+                p.organization, .organizationBootstrapped(organization: p.organization, genesis: p.hash, name: name),
+                at: now))
         changes.append(
-            Self.audit(
-                p.organization, "policy.appended", "\(p.version)",
-                ["version": .number(Double(p.version)), "hash": .string(p.hash.description)], at: now))
+            Self.audit(p.organization, .policyAppended(version: p.version, hash: p.hash), at: now))
         return Prepared(value: org, changes: changes)
     }
 
@@ -251,9 +239,7 @@ public final class CoordinatorService: Sendable {
             value: record,
             changes: [
                 change,
-                Self.audit(
-                    p.organization, "policy.appended", "\(p.version)",
-                    ["version": .number(Double(p.version)), "hash": .string(p.hash.description)], at: now),
+                Self.audit(p.organization, .policyAppended(version: p.version, hash: p.hash), at: now),
             ])
     }
 
@@ -292,8 +278,7 @@ public final class CoordinatorService: Sendable {
             value: Session(token: token, record: record, roles: verified.roles),
             changes: [
                 .insertToken(record),
-                Self.audit(
-                    orgID, "token.issued", verified.request.member.value, ["token": .string(token.id)], at: now),
+                Self.audit(orgID, .tokenIssued(member: verified.request.member, token: token.id), at: now),
             ])
     }
 
@@ -333,8 +318,7 @@ public final class CoordinatorService: Sendable {
             value: record,
             changes: [
                 .revokeToken(principal.organization, id: tokenID, at: now),
-                Self.audit(
-                    principal.organization, "token.revoked", record.member.value, ["token": .string(tokenID)], at: now),
+                Self.audit(principal.organization, .tokenRevoked(member: record.member, token: tokenID), at: now),
             ])
     }
 
@@ -344,7 +328,8 @@ public final class CoordinatorService: Sendable {
     func history(_ orgID: OrganizationID, now: Timestamp) async throws(CoordinatorError) -> SpendHistory {
         let since = now.adding(seconds: -Evaluation.window)
         return SpendHistory(
-            spends: try await call { () async throws(StorageError) in try await store.recentSpends(orgID, since: since) })
+            spends: try await call { () async throws(StorageError) in try await store.recentSpends(orgID, since: since)
+            })
     }
 
     /// Verifies a signed intent (initiator's signature, policy rules except approvals) and stores it
@@ -391,12 +376,10 @@ public final class CoordinatorService: Sendable {
             changes: [
                 .insertIntent(record),
                 Self.audit(
-                    principal.organization, "intent.submitted", i.id.value,
-                    [
-                        "digest": .string(i.digest.description), "initiator": .string(i.initiator.value),
-                        "wallet": .string(i.wallet.value), "asset": .string(i.asset.value),
-                        "amount": .string(i.amount.description), "destination": .string(i.destinationAddress),
-                    ], at: now),
+                    principal.organization,
+                    .intentSubmitted(
+                        intent: i.id, digest: i.digest, initiator: i.initiator, wallet: i.wallet, asset: i.asset,
+                        amount: i.amount, destination: i.destinationAddress), at: now),
             ])
     }
 
@@ -436,7 +419,9 @@ public final class CoordinatorService: Sendable {
     /// The parsed signed approvals of a stored intent.
     func signedApprovals(_ id: IntentID, _ records: [ApprovalRecord]) throws(CoordinatorError) -> [SignedApproval] {
         do {
-            return try records.map { a throws(GovernanceError) in try SignedApproval(json: try JSONParser.parse(a.document)) }
+            return try records.map { a throws(GovernanceError) in
+                try SignedApproval(json: try JSONParser.parse(a.document))
+            }
         } catch {
             throw CoordinatorError(.unavailable, "a stored approval of intent \(id) does not parse")
         }
@@ -488,12 +473,10 @@ public final class CoordinatorService: Sendable {
         var changes: [StoreChange] = [
             .insertApproval(approval),
             Self.audit(
-                principal.organization, "approval.recorded", id.value,
-                [
-                    "approver": .string(signed.approval.approver.value),
-                    "decision": .string(signed.approval.decision.rawValue),
-                    "digest": .string(signed.approval.digest.description),
-                ], at: now),
+                principal.organization,
+                .approvalRecorded(
+                    intent: id, approver: signed.approval.approver, decision: signed.approval.decision,
+                    digest: signed.approval.digest), at: now),
         ]
         if signed.approval.decision == .reject {
             changes += transition(principal.organization, id, from: record.state, to: .rejected, at: now)
@@ -506,8 +489,7 @@ public final class CoordinatorService: Sendable {
     ) -> [StoreChange] {
         [
             .transitionIntent(org, id, from: from, to: to),
-            Self.audit(
-                org, "intent.state", id.value, ["from": .string(from.rawValue), "to": .string(to.rawValue)], at: now),
+            Self.audit(org, .intentState(intent: id, from: from, to: to), at: now),
         ]
     }
 
@@ -596,8 +578,10 @@ public final class CoordinatorService: Sendable {
             changes: [
                 .insertAddress(record),
                 Self.audit(
-                    principal.organization, "address.issued", walletID.value,
-                    ["index": .number(Double(index)), "address": .string(address)], at: now),
+                    principal.organization,
+                    .other(
+                        kind: "address.issued", subject: walletID.value,
+                        payload: ["index": .number(Double(index)), "address": .string(address)]), at: now),
             ])
     }
 
