@@ -68,23 +68,25 @@ actor AsyncGate {
     }
 }
 
-/// SQLite on one file in WAL mode with foreign keys on: one writer connection (writes take turns, each in a
-/// `BEGIN IMMEDIATE` transaction) and a few reader connections, so reads neither wait for a write's commit
+/// SQLite on one file in WAL mode with foreign keys on: one writer connection (units of work group-committed,
+/// see ``GroupCommitter``) and a few reader connections, so reads neither wait for a write's commit
 /// (`synchronous = FULL`: every commit is on disk before it returns) nor for each other. A reader sees what was
 /// committed before its statement started (WAL snapshot).
 final class SQLiteSessions: SQLSessions {
     let flavor = SQLFlavor.sqlite
     private let writer: SQLiteConnection
-    private let gate = AsyncGate()
     private let readers: [(connection: SQLiteConnection, gate: AsyncGate)]
     private let next = Atomic<Int>(0)
 
     /// Reader connections opened beside the writer.
     static let readerCount = 4
 
+    private let committer: GroupCommitter
+
     private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
         self.writer = writer
         self.readers = readers.map { ($0, AsyncGate()) }
+        self.committer = GroupCommitter(db: writer.sql())
     }
 
     static func open(path: String, logger: Logger) async throws -> SQLiteSessions {
@@ -113,12 +115,13 @@ final class SQLiteSessions: SQLSessions {
     }
 
     func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let db = writer.sql()
-        return try await gate.withGate { try await self.transaction(on: db, begin: "BEGIN IMMEDIATE", body) }
+        let value = try await committer.submit { db in try await body(db) as any Sendable }
+        guard let result = value as? R else { throw GroupCommitter.Mismatch() }
+        return result
     }
 
     func close() async {
-        await gate.enter()
+        await committer.drain()
         for r in readers {
             await r.gate.enter()
             try? await r.connection.close()
@@ -157,5 +160,101 @@ final class PostgresSessions: SQLSessions, @unchecked Sendable {
 
     func close() async {
         try? await pools.shutdownAsync()
+    }
+}
+
+/// Group commit for SQLite's single writer. Units of work that arrive while a commit is on its way to disk are
+/// run together in the next transaction, each inside its own `SAVEPOINT`: a unit that fails is rolled back to
+/// its savepoint alone and its caller gets its error; the others commit together, with one `fsync` for all of
+/// them (`synchronous = FULL`). No caller is answered before the transaction holding its unit has committed, so
+/// the outcome each caller sees is durable — the same as one transaction per unit, in the order they ran.
+final class GroupCommitter: Sendable {
+    struct Mismatch: Error {}
+
+    private struct Job: Sendable {
+        let body: @Sendable (any SQLDatabase) async throws -> any Sendable
+        let continuation: CheckedContinuation<any Sendable, any Error>
+    }
+
+    private struct State {
+        var pending: [Job] = []
+        var leading = false
+    }
+
+    private let db: any SQLDatabase
+    private let state = Mutex(State())
+    /// The most units run in one transaction.
+    static let maxBatch = 256
+
+    init(db: any SQLDatabase) { self.db = db }
+
+    func submit(_ body: @escaping @Sendable (any SQLDatabase) async throws -> any Sendable) async throws
+        -> any Sendable
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            let lead = state.withLock { s -> Bool in
+                s.pending.append(Job(body: body, continuation: continuation))
+                if s.leading { return false }
+                s.leading = true
+                return true
+            }
+            if lead { Task { await self.lead() } }
+        }
+    }
+
+    /// Waits until no batch is running or pending.
+    func drain() async {
+        while state.withLock({ $0.leading || !$0.pending.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Runs batches until the queue is empty.
+    private func lead() async {
+        while true {
+            let batch = state.withLock { s -> [Job] in
+                let taken = Array(s.pending.prefix(Self.maxBatch))
+                s.pending.removeFirst(taken.count)
+                if taken.isEmpty { s.leading = false }
+                return taken
+            }
+            if batch.isEmpty { return }
+            await run(batch)
+        }
+    }
+
+    private func run(_ batch: [Job]) async {
+        var outcomes: [Result<any Sendable, any Error>] = []
+        do {
+            try await db.raw("BEGIN IMMEDIATE").run()
+        } catch {
+            for job in batch { job.continuation.resume(throwing: error) }
+            return
+        }
+        for job in batch {
+            do {
+                try await db.raw("SAVEPOINT kura_unit").run()
+            } catch {
+                outcomes.append(.failure(error))
+                continue
+            }
+            do {
+                let value = try await job.body(db)
+                try await db.raw("RELEASE kura_unit").run()
+                outcomes.append(.success(value))
+            } catch {
+                try? await db.raw("ROLLBACK TO kura_unit").run()
+                try? await db.raw("RELEASE kura_unit").run()
+                outcomes.append(.failure(error))
+            }
+        }
+        do {
+            try await db.raw("COMMIT").run()
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            for job in batch { job.continuation.resume(throwing: error) }
+            return
+        }
+        for (job, outcome) in zip(batch, outcomes) { job.continuation.resume(with: outcome) }
     }
 }

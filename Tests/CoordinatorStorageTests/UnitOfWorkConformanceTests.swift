@@ -42,6 +42,46 @@ struct UnitOfWorkConformanceTests {
         }
     }
 
+    @Test(
+        "concurrent units: each all or nothing, each caller told its own outcome, one unbroken audit chain",
+        arguments: Backend.available)
+    func concurrentUnitsKeepTheirOwnOutcome(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            // 48 units at once (SQLite runs the ones that queue up in one transaction, each in its savepoint);
+            // every third one ends with a duplicate of its own intent and must leave nothing behind.
+            let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+                for k in 0..<48 {
+                    group.addTask {
+                        guard let intent = try? f.intent("c-\(k)", digestSeed: UInt8(100 + k)) else {
+                            return (k, false)
+                        }
+                        var unit: [StoreChange] = [
+                            .insertIntent(intent),
+                            .audit(
+                                f.org, kind: "intent.submitted", subject: "c-\(k)", payload: Array("{}".utf8), at: f.now
+                            ),
+                        ]
+                        if k % 3 == 0 { unit.append(.insertIntent(intent)) }
+                        return (k, (try? await store.apply(unit)) != nil)
+                    }
+                }
+                var all: [Int: Bool] = [:]
+                for await (k, ok) in group { all[k] = ok }
+                return all
+            }
+            for k in 0..<48 {
+                #expect(outcomes[k] == (k % 3 != 0), "unit \(k)")
+                let stored = try await store.intent(f.org, id: IntentID("c-\(k)"))
+                #expect((stored != nil) == (k % 3 != 0), "unit \(k)")
+            }
+            let events = try await store.auditEvents(f.org, after: 0, limit: 1000)
+            #expect(events.count == 32 && AuditEvent.firstBreak(in: events) == nil)
+            #expect(Set(events.map(\.subject)) == Set((0..<48).filter { $0 % 3 != 0 }.map { "c-\($0)" }))
+        }
+    }
+
     @Test("tokens: stored by id, unique per request digest, revoked once", arguments: Backend.available)
     func tokens(backend: Backend) async throws {
         try await withFreshStore(backend) { store in
