@@ -507,3 +507,16 @@ def test_a_session_request_is_single_use(world):
                                     headers={"Content-Type": "application/json"})
     assert status == 401 and err["error"]["code"] == "unauthenticated" and "already used" in err["error"]["message"]
     assert "token" not in err
+
+
+def test_building_without_a_chain_source_is_unavailable(world):
+    """`kura serve` without `--esplora` cannot build: 503 naming the missing chain source, nothing stored (the
+    positive control, a server with a chain source, is tests/coordinator/test_end_to_end.py)."""
+    server, org = world
+    intent = org.create_intent(amount="50000000")
+    org.approve(intent["id"], "bob")
+    status, err, _ = server.request("POST", f"/v1/orgs/{org.id}/intents/{intent['id']}/transaction", {},
+                                    token=org.token("alice"))
+    assert status == 503 and err["error"]["code"] == "unavailable" and "chain source" in err["error"]["message"]
+    status, detail, _ = server.request("GET", f"/v1/orgs/{org.id}/intents/{intent['id']}", token=org.token("alice"))
+    assert detail["intent"]["state"] == "approved" and "bundle" not in detail

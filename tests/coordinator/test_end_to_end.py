@@ -193,3 +193,78 @@ def test_tampered_psbt_is_refused_by_the_signer_and_reported_by_the_audit(world,
     events = {e["sequence"]: e for e in json.loads(export.read_text())["events"]}
     assert all(events[f["sequence"]]["kind"] in ("transaction.built", "bundle.issued") for f in findings)
     assert any(events[f["sequence"]]["kind"] == "transaction.built" for f in findings)
+
+
+def test_results_the_coordinator_refuses(world, chain, tmp_path):
+    """Every refusal on the way from an approved intent to a finalised transaction, each beside the genuine
+    request that succeeds (the positive control): the coordinator keeps garbage out of its store even though the
+    signer and the auditor would catch it later."""
+    server, org = world
+    base = f"/v1/orgs/{org.id}"
+    alice = org.token("alice")
+    fund(server, org, chain, "btc-main", 200_000_000)
+    intent_id = org.create_intent(amount=str(AMOUNT), wallet="btc-main")["id"]
+    # Not approved yet: nothing to build.
+    status, err, _ = server.request("POST", f"{base}/intents/{intent_id}/transaction", {}, token=alice)
+    assert status == 409 and err["error"]["code"] == "conflict"
+    org.approve(intent_id, "bob")
+    org.approve(intent_id, "carol")
+    # An admin may build (the role matrix in test_api covers every role on every route).
+    status, err, _ = server.request("POST", f"{base}/intents/{intent_id}/transaction", {}, token=org.token("a1"))
+    assert status == 201, err
+    status, err, _ = server.request("POST", f"{base}/intents/{intent_id}/transaction", {}, token=alice)
+    assert status == 409 and "built" in err["error"]["message"]  # built once
+    # A bundle for a signer that holds no key of the wallet; then the real one.
+    status, err, _ = server.request("GET", f"{base}/intents/{intent_id}/bundle?signer=vault-b", token=alice)
+    assert status == 404 and err["error"]["code"] == "not_found"
+    status, err, _ = server.request("GET", f"{base}/intents/{intent_id}/bundle", token=alice)
+    assert status == 400 and err["error"]["code"] == "malformed"
+    signer = org.co.signers[0]
+    bundle = tmp_path / "b.json"
+    kura_json("bundle", "get", intent_id, "--signer", "vault-a", "-o", bundle, "--session", org.login("alice"))
+    out = tmp_path / "signed"
+    assert signer.sign(bundle, out).returncode == 0
+    psbt_b64 = out.read_text().strip()
+    receipt = json.loads((tmp_path / "signed.receipt.json").read_text())
+
+    def upload(psbt=psbt_b64, rcpt=receipt, chain_name="bitcoin"):
+        body = {"chain": chain_name, "receipt": rcpt}
+        body["psbt" if chain_name == "bitcoin" else "signed"] = psbt
+        return server.request("POST", f"{base}/intents/{intent_id}/results", body, token=alice)
+
+    # 1. The PSBT of another transaction (an output changed): refused, whatever its signatures.
+    other = EmbitPSBT.from_string(psbt_b64)
+    other.outputs[0].value -= 1000
+    status, err, _ = upload(base64.b64encode(other.serialize()).decode())
+    assert status == 422 and err["error"]["category"] == "INTENT_MISMATCH", err
+    # 2. The built PSBT with no signature at all.
+    status, err, _ = upload(json.loads(bundle.read_text())["transaction"]["psbt"])
+    assert status == 422 and "no valid signature" in err["error"]["message"], err
+    # 3. A signature byte flipped.
+    bad = EmbitPSBT.from_string(psbt_b64)
+    (pub, sig), = bad.inputs[0].partial_sigs.items()
+    bad.inputs[0].partial_sigs[pub] = sig[:10] + bytes([sig[10] ^ 1]) + sig[11:]
+    status, err, _ = upload(base64.b64encode(bad.serialize()).decode())
+    assert status == 422 and "does not verify" in err["error"]["message"], err
+    # 4. A receipt whose signature is not the signer's identity key's.
+    forged = json.loads(json.dumps(receipt))
+    forged["signature"] = forged["signature"][:-2] + ("00" if forged["signature"][-2:] != "00" else "01")
+    status, err, _ = upload(rcpt=forged)
+    assert status == 422 and err["error"]["category"] == "STATE_INTEGRITY", err
+    # 5. A result for the other chain.
+    status, err, _ = upload("0x02", chain_name="ethereum")
+    assert status == 400 and err["error"]["code"] == "malformed", err
+    # 6. Not JSON of the schema.
+    status, err, _ = server.request("POST", f"{base}/intents/{intent_id}/results", {"chain": "bitcoin"}, token=alice)
+    assert status == 400 and err["error"]["code"] == "malformed"
+    # Nothing of the refused uploads was stored.
+    status, detail, _ = server.request("GET", f"{base}/intents/{intent_id}", token=alice)
+    assert detail["intent"]["state"] == "signing" and detail["receipts"] == []
+    # Positive control: the genuine result is recorded and finalises the single-sig transaction.
+    status, ok, _ = upload()
+    assert status == 201 and ok["receipt"]["signer"] == "vault-a", ok
+    status, detail, _ = server.request("GET", f"{base}/intents/{intent_id}", token=alice)
+    assert detail["intent"]["state"] == "signed" and len(detail["receipts"]) == 1
+    # The same receipt again: the intent takes no more results.
+    status, err, _ = upload()
+    assert status == 409, err
