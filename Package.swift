@@ -196,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "CoordinatorStorageTests",
             dependencies: [
-                "CoordinatorCore", "CoordinatorStorage", "Governance",
+                "CoordinatorCore", "CoordinatorStorage", "Governance", "Bitcoin",
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,4 @@
+public import Bitcoin
 public import Governance
 
 /// An organisation hosted by the coordinator: its own genesis policy, members, wallets and history.
@@ -274,5 +275,22 @@ public struct SignedTransactionRecord: Sendable, Hashable {
         self.txid = txid
         self.raw = raw
         self.signedAt = signedAt
+    }
+}
+
+/// A coin a built transaction spends, held for its intent until the transaction confirms or is abandoned.
+public struct CoinReservation: Sendable, Hashable {
+    /// The organisation.
+    public let organization: OrganizationID
+    /// The coin.
+    public let outPoint: OutPoint
+    /// The intent whose transaction spends it.
+    public let intent: IntentID
+
+    /// Creates a reservation.
+    public init(organization: OrganizationID, outPoint: OutPoint, intent: IntentID) {
+        self.organization = organization
+        self.outPoint = outPoint
+        self.intent = intent
     }
 }

@@ -65,6 +65,9 @@ public protocol ApprovalStore: Sendable {
     func receipts(_ organization: OrganizationID, intent: IntentID) async throws(StorageError) -> [ReceiptRecord]
     /// The receipt with the highest sequence of `signer` in the organisation, or `nil`.
     func latestReceipt(_ organization: OrganizationID, signer: SignerID) async throws(StorageError) -> ReceiptRecord?
+    /// The coins reserved by built transactions of the organisation (each coin at most once), with the intent
+    /// that spends it.
+    func reservedCoins(_ organization: OrganizationID) async throws(StorageError) -> [CoinReservation]
     /// The finalised transaction of an intent, or `nil`.
     func signedTransaction(_ organization: OrganizationID, intent: IntentID) async throws(StorageError)
         -> SignedTransactionRecord?
@@ -110,6 +113,9 @@ public enum StoreChange: Sendable, Hashable {
     case insertApproval(ApprovalRecord)
     case insertBundle(BundleRecord)
     case insertReceipt(ReceiptRecord)
+    /// Reserves the coins a built transaction spends: `.duplicate` if any of them is already reserved (two
+    /// intents are never built on one coin, even by concurrent builds).
+    case reserveCoins([CoinReservation])
     /// Stores the finalised transaction of an intent (`.duplicate` if it has one).
     case insertSignedTransaction(SignedTransactionRecord)
     case insertToken(TokenRecord)

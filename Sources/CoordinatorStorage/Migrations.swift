@@ -226,5 +226,19 @@ struct Migration: Sendable {
                 ){strict}
                 """,
             ]),
+        Migration(
+            name: "0008-coin-reservations",
+            statements: [
+                """
+                CREATE TABLE coin_reservations (
+                    org_id TEXT NOT NULL,
+                    txid TEXT NOT NULL CHECK (length(txid) = 64),
+                    vout {int} NOT NULL CHECK (vout >= 0 AND vout < 4294967296),
+                    intent_id TEXT NOT NULL,
+                    PRIMARY KEY (org_id, txid, vout),
+                    FOREIGN KEY (org_id, intent_id) REFERENCES intents (org_id, id)
+                ){strict}
+                """
+            ]),
     ]
 }

@@ -117,6 +117,16 @@ extension SQLCoordinatorStore {
                         \(bind: Data(receipt.result)), \(bind: receipt.storedAt.seconds))
                 """
             ).run()
+        case .reserveCoins(let coins):
+            for c in coins {
+                try await db.raw(
+                    """
+                    INSERT INTO coin_reservations (org_id, txid, vout, intent_id)
+                    VALUES (\(bind: c.organization.value), \(bind: c.outPoint.txid.description),
+                            \(bind: Int64(c.outPoint.vout)), \(bind: c.intent.value))
+                    """
+                ).run()
+            }
         case .insertSignedTransaction(let t):
             try await db.raw(
                 """

@@ -1,3 +1,4 @@
+import Bitcoin
 public import CoordinatorCore
 import Foundation
 public import Governance
@@ -397,6 +398,24 @@ public final class SQLCoordinatorStore: CoordinatorStore {
             sequence: try row.decode(column: "sequence", as: Int64.self), document: try row.bytes("document"),
             result: (try row.decodeNil(column: "result")) ? [] : try row.bytes("result"),
             storedAt: try row.timestamp("stored_at"))
+    }
+
+    public func reservedCoins(_ organization: OrganizationID) async throws(StorageError) -> [CoinReservation] {
+        try await read { db in
+            try await db.raw(
+                """
+                SELECT org_id, txid, vout, intent_id FROM coin_reservations
+                WHERE org_id = \(bind: organization.value) ORDER BY txid, vout
+                """
+            ).all().map { row in
+                CoinReservation(
+                    organization: try row.organization(),
+                    outPoint: OutPoint(
+                        txid: try Txid(hex: row.decode(column: "txid", as: String.self)),
+                        vout: UInt32(try row.decode(column: "vout", as: Int64.self))),
+                    intent: try IntentID(row.decode(column: "intent_id", as: String.self)))
+            }
+        }
     }
 
     public func signedTransaction(_ organization: OrganizationID, intent: IntentID) async throws(StorageError)

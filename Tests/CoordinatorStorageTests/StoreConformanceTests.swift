@@ -1,3 +1,4 @@
+import Bitcoin
 import CoordinatorCore
 import CoordinatorStorage
 import Foundation
@@ -40,7 +41,7 @@ struct StoreConformanceTests {
                 try await store.appliedMigrations() == [
                     "0001-organizations", "0002-policy-versions-members-credentials", "0003-intents",
                     "0004-approvals-bundles-receipts", "0005-audit-events", "0006-tokens-idempotency-addresses",
-                    "0007-receipt-results-signed-transactions",
+                    "0007-receipt-results-signed-transactions", "0008-coin-reservations",
                 ])
         }
     }
@@ -52,7 +53,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 7)
+            #expect(try await store.appliedMigrations().count == 8)
         }
     }
 
@@ -273,6 +274,43 @@ struct StoreConformanceTests {
             let other = try Fixture("globex")
             try await other.bootstrap(store)
             #expect(try await store.recentSpends(other.org, since: f.now.adding(seconds: -86_400)).isEmpty)
+        }
+    }
+
+    @Test("a coin is reserved by one intent at most, also under concurrent builds", arguments: Backend.available)
+    func coinReservations(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            try await store.insertIntent(f.intent("r-1", digestSeed: 60))
+            try await store.insertIntent(f.intent("r-2", digestSeed: 61))
+            func coin(_ n: UInt8, _ vout: UInt32 = 0) throws -> OutPoint {
+                OutPoint(txid: try Txid(bytes: [UInt8](repeating: n, count: 32)), vout: vout)
+            }
+            func reserve(_ intent: String, _ coins: [OutPoint]) throws -> StoreChange {
+                .reserveCoins(
+                    try coins.map { CoinReservation(organization: f.org, outPoint: $0, intent: try IntentID(intent)) })
+            }
+            #expect(try await store.reservedCoins(f.org).isEmpty)
+            _ = try await store.apply([try reserve("r-1", [coin(1), coin(2, 3)])])
+            // r-2 wants coin 2:3 too: refused as a whole (coin 3 is not reserved either).
+            await expectStorageError(.duplicate) {
+                _ = try await store.apply([try reserve("r-2", [coin(3), coin(2, 3)])])
+            }
+            #expect(try await store.reservedCoins(f.org).map(\.outPoint) == [try coin(1), try coin(2, 3)])
+            // Positive control: a disjoint set is reserved.
+            _ = try await store.apply([try reserve("r-2", [coin(3)])])
+            #expect(try await store.reservedCoins(f.org).count == 3)
+            // Concurrent builds choosing one coin: exactly one wins.
+            try await store.insertIntent(f.intent("r-3", digestSeed: 62))
+            try await store.insertIntent(f.intent("r-4", digestSeed: 63))
+            let wins = await withTaskGroup(of: Bool.self) { group in
+                for id in ["r-3", "r-4"] {
+                    group.addTask { (try? await store.apply([try reserve(id, [coin(9)])])) != nil }
+                }
+                return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(wins == 1)
         }
     }
 

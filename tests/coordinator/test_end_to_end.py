@@ -268,3 +268,24 @@ def test_results_the_coordinator_refuses(world, chain, tmp_path):
     # The same receipt again: the intent takes no more results.
     status, err, _ = upload()
     assert status == 409, err
+
+
+def test_two_built_intents_never_share_a_coin(world, chain, tmp_path):
+    """Coins a built transaction spends are reserved: a second intent of the same wallet, built before the first
+    is broadcast, is planned on other coins; both transactions then confirm."""
+    server, org = world
+    fund(server, org, chain, "btc-main", 150_000_000)
+    fund(server, org, chain, "btc-main", 150_000_000)
+    first, second = approved_intent(org, "btc-main"), approved_intent(org, "btc-main")
+    inputs = []
+    for intent_id in (first, second):
+        code, built, _ = kura_json("intent", "build", intent_id, "--session", org.login("alice"), "--json")
+        psbt = EmbitPSBT.from_string(built["transaction"]["psbt"])
+        inputs.append({(i.txid.hex(), i.vout) for i in psbt.inputs})
+    assert inputs[0] and inputs[1] and not inputs[0] & inputs[1]
+    for intent_id in (first, second):
+        assert sign_with(org.co.signers[0], org, intent_id, tmp_path)["state"] == "signed"
+        code, signed, _ = kura_json("intent", "transaction", intent_id, "--session", org.login("bob"), "--json")
+        status, text = chain.broadcast(signed["raw"])
+        assert status == 200 and text == signed["txid"], text
+    chain.mine()

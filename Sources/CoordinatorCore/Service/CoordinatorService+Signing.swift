@@ -179,7 +179,11 @@ extension CoordinatorService {
         let request: BitcoinPlanRequest
         do {
             let scripts = try TransactionPlanner.walletScripts(policy: policy, wallet: wallet.id, scan: scan)
+            // Coins another built transaction already spends are not offered to the planner.
+            let reserved = Set(
+                try await call { () async throws(StorageError) in try await store.reservedCoins(org) }.map(\.outPoint))
             let coins = try await port.unspentOutputs(paying: scripts.map(\.scriptPubKey))
+                .filter { !reserved.contains($0.outPoint) }
             let rate = try await port.feeRate(confirmationTarget: chains.confirmationTarget)
             request = BitcoinPlanRequest(
                 policy: policy, intent: intent, coins: coins, scan: scan, feeRate: rate,
@@ -195,7 +199,11 @@ extension CoordinatorService {
         do { plan = try TransactionPlanner.plan(bitcoin: request) } catch {
             throw CoordinatorError(.conflict, "cannot build: \(error.reason)")
         }
-        var changes: [StoreChange] = []
+        // The coins are reserved with the build: a concurrent build that chose one of them fails as a duplicate.
+        var changes: [StoreChange] = [
+            .reserveCoins(
+                plan.inputs.map { CoinReservation(organization: org, outPoint: $0.outPoint, intent: intent.intent.id) })
+        ]
         if let c = plan.change {
             // The change index is handed out with the build (a concurrent build of the same wallet conflicts).
             let address: String
