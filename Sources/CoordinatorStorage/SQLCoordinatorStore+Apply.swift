@@ -8,10 +8,15 @@ extension SQLCoordinatorStore {
     public func apply(_ changes: [StoreChange]) async throws(StorageError) -> [AuditEvent] {
         for change in changes { try Self.precheck(change) }
         let flavor = sessions.flavor
+        // Changes that serialise on the organisation's row (audit appends, address allocation, policy versions) run
+        // last, in their order, so the row is locked for as short a time as possible; the unit is one transaction
+        // either way, so the order of its independent changes does not show.
+        let ordered =
+            changes.filter { Self.organizationToLock($0) == nil } + changes.filter { Self.organizationToLock($0) != nil }
         return try await write { db in
             var events: [AuditEvent] = []
             var locked = Set<OrganizationID>()
-            for change in changes {
+            for change in ordered {
                 if let org = Self.organizationToLock(change), !locked.contains(org) {
                     try await Self.lockOrganization(db, org, flavor: flavor)
                     locked.insert(org)

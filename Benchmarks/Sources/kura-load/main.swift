@@ -56,8 +56,9 @@ protocol InsertSink: Sendable {
     func insert(id: String, body: [UInt8]) async throws
 }
 
-/// One SQLite writer connection, as `kura serve` writes (WAL, synchronous=FULL, BEGIN IMMEDIATE per insert).
-actor SQLiteSink: InsertSink {
+/// One SQLite connection with `kura serve`'s settings (WAL, synchronous=FULL); each insert is one autocommit
+/// statement (its own transaction, durable when it returns). The connection runs one statement at a time.
+final class SQLiteSink: InsertSink {
     let connection: SQLiteConnection
 
     init(path: String) async throws {
@@ -69,15 +70,7 @@ actor SQLiteSink: InsertSink {
     }
 
     func insert(id: String, body: [UInt8]) async throws {
-        let db = connection.sql()
-        try await db.raw("BEGIN IMMEDIATE").run()
-        do {
-            try await db.raw("INSERT INTO ceiling (id, body) VALUES (\(bind: id), \(bind: Data(body)))").run()
-            try await db.raw("COMMIT").run()
-        } catch {
-            try? await db.raw("ROLLBACK").run()
-            throw error
-        }
+        try await connection.sql().raw("INSERT INTO ceiling (id, body) VALUES (\(bind: id), \(bind: Data(body)))").run()
     }
 }
 
@@ -189,14 +182,14 @@ enum Driver {
     }
 
     static func drive(_ phase: Phase, port: Int, clients: Int, client: HTTPClient) async throws -> [String: Any] {
-        let next = Atomic<Int>(0)
+        let next = Counter()
         let started = ContinuousClock.now
         let samples = try await withThrowingTaskGroup(of: [(Duration, UInt)].self) { group in
             for _ in 0..<clients {
                 group.addTask {
                     var mine: [(Duration, UInt)] = []
                     while true {
-                        let i = next.add(1, ordering: .relaxed).oldValue
+                        let i = next.take()
                         guard i < phase.requests.count else { break }
                         let r = phase.requests[i]
                         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(r.path)")
@@ -239,4 +232,10 @@ enum Driver {
 struct DriverError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+}
+
+/// The next request index, shared by a phase's workers.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func take() -> Int { value.add(1, ordering: .relaxed).oldValue }
 }
