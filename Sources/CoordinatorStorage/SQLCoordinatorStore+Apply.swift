@@ -12,7 +12,8 @@ extension SQLCoordinatorStore {
         // last, in their order, so the row is locked for as short a time as possible; the unit is one transaction
         // either way, so the order of its independent changes does not show.
         let ordered =
-            changes.filter { Self.organizationToLock($0) == nil } + changes.filter { Self.organizationToLock($0) != nil }
+            changes.filter { Self.organizationToLock($0) == nil }
+            + changes.filter { Self.organizationToLock($0) != nil }
         return try await write { db in
             var events: [AuditEvent] = []
             var locked = Set<OrganizationID>()
