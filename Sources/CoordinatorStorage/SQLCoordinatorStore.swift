@@ -71,7 +71,10 @@ public final class SQLCoordinatorStore: CoordinatorStore {
     ) async throws {
         let query: SQLQueryString =
             flavor == .postgres
-            ? "SELECT id FROM organizations WHERE id = \(bind: organization.value) FOR UPDATE"
+            // NO KEY UPDATE: lockers of one organisation queue behind each other, but the KEY SHARE locks that
+            // foreign-key checks take on the organisation row (every insert of the unit) do not conflict with it,
+            // so two units that both inserted rows before locking cannot deadlock on the row.
+            ? "SELECT id FROM organizations WHERE id = \(bind: organization.value) FOR NO KEY UPDATE"
             : "SELECT id FROM organizations WHERE id = \(bind: organization.value)"
         guard try await db.raw(query).first() != nil else {
             throw StorageError(.missingReference, "no organisation '\(organization)'")
