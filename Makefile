@@ -71,6 +71,17 @@ fuzz: deps
 	Fuzz/run.sh --build
 	@for t in $$(Fuzz/run.sh --list); do Fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
+# Benchmarks (not part of make test; figures go to BENCHMARKS.md): the side-by-side oracle comparisons, then
+# the coordinator under load beside its one-insert ceiling, on SQLite and a throw-away PostgreSQL.
+bench: build venv
+	swift build -c release --package-path Benchmarks
+	$(PY) Benchmarks/compare.py
+	$(PY) Benchmarks/btc_compare.py
+	$(PY) Benchmarks/eth_compare.py
+	$(PY) Benchmarks/signer_compare.py
+	@url=$$(scripts/pg-test-server.sh start) || exit 1; trap 'scripts/pg-test-server.sh stop' EXIT; \
+	  KURA_BIN=$(BIN) KURA_TEST_POSTGRES_URL=$$url $(PY) Benchmarks/coordinator_load.py --intents 700 --warmup 100
+
 run: build venv
 	KURA_BIN=$(BIN) scripts/walkthrough.sh
 	KURA_BIN=$(BIN) $(PY) scripts/walkthrough.py
