@@ -256,13 +256,7 @@ extension CoordinatorService {
             throw CoordinatorError(
                 .conflict, "intent \(id) is \(record.state.rawValue); bundles are handed out once it is built")
         }
-        guard
-            let stored = try await call({ () async throws(StorageError) in try await store.bundle(org, intent: id) })
-        else { throw CoordinatorError(.unavailable, "intent \(id) is built but its bundle is missing") }
-        let base: SigningBundle
-        do { base = try SigningBundle(bytes: stored.bytes) } catch {
-            throw CoordinatorError(.unavailable, "the stored bundle of intent \(id) does not parse")
-        }
+        let base = try await storedBundle(org, id)
         let policy = base.policies.last?.policy
         guard let wallet = policy?.wallet(base.intent.intent.wallet), wallet.signers.contains(signer) else {
             throw CoordinatorError(.notFound, "signer \(signer) holds no key of intent \(id)'s wallet")
@@ -470,7 +464,10 @@ extension CoordinatorService {
     {
         let detail = try await intentDetail(org, id: id)
         guard detail.record.state == .signing, !detail.receipts.isEmpty else { return detail.record.state }
-        let base = try await storedBundle(org, id)
+        // The detail already holds the bundle: parse it rather than read it again.
+        guard let stored = detail.bundle, let base = try? SigningBundle(bytes: stored.bytes) else {
+            throw CoordinatorError(.unavailable, "the stored bundle of intent \(id) is missing or does not parse")
+        }
         let chain: String
         let txid: String
         let raw: [UInt8]
