@@ -10,6 +10,9 @@ PY := $(VENV)/bin/python
 CONFIG ?= release
 BIN := .build/$(CONFIG)
 SWIFT_FLAGS ?= -c $(CONFIG)
+# One set of compiler flags for every build of the package: SwiftPM recompiles every module, dependencies
+# included, when they change between two builds (it doubled the CI build when `build` left this out).
+BUILD_FLAGS := $(SWIFT_FLAGS) -Xswiftc -warnings-as-errors
 # Two workers, one test file per worker at a time (module fixtures stay on one worker).
 PYTEST_FLAGS ?= -q -n 2 --dist loadfile
 FUZZ_SECONDS ?= 300
@@ -38,11 +41,11 @@ $(VENV)/.installed: requirements.txt | deps
 	touch $@
 
 build: deps
-	swift build $(SWIFT_FLAGS) 2>&1 | grep -v "^\[" || true
+	swift build $(BUILD_FLAGS) 2>&1 | grep -v "^\[" || true
 	@test -x $(BIN)/kura && test -x $(BIN)/kura-signer && test -x $(BIN)/kura-devtool
 
 build-tests: deps
-	swift build $(SWIFT_FLAGS) --build-tests -Xswiftc -warnings-as-errors
+	swift build $(BUILD_FLAGS) --build-tests
 
 format-check:
 	swift format lint --strict --recursive --parallel Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources \
@@ -52,7 +55,7 @@ format-check:
 # stopped and deleted afterwards, also on failure.
 unit-test: build-tests
 	@url=$$(scripts/pg-test-server.sh start) || exit 1; trap 'scripts/pg-test-server.sh stop' EXIT; \
-	  KURA_TEST_POSTGRES_URL=$$url KURA_REQUIRE_POSTGRES=1 swift test $(SWIFT_FLAGS) --skip-build
+	  KURA_TEST_POSTGRES_URL=$$url KURA_REQUIRE_POSTGRES=1 swift test $(BUILD_FLAGS) --skip-build
 
 # The coordinator's API tests run `kura serve` on SQLite and on the throw-away PostgreSQL.
 interop-test: build venv
