@@ -5,9 +5,10 @@ judge: a submitted transaction is decoded by its transaction builder and applied
 block, which runs py-evm's checks (signature values and recovery, intrinsic gas, fee cap against the
 block's base fee, priority fee against fee cap, balance for gas and value, nonce, block gas) and
 executes it. What py-evm refuses is refused, with geth's error message for the rule that failed.
-Three things py-evm leaves to the node are checked here before it: the chain id (typed transactions
-and EIP-155 legacy ones; unprotected legacy transactions are refused, as geth does over RPC), the
-transaction types offered over RPC (0, 1 and 2), and geth's 128 KiB size limit.
+What py-evm leaves to the node is checked here before it: the chain id (typed transactions and
+EIP-155 legacy ones; unprotected legacy transactions are refused, as geth does over RPC), the
+transaction types offered over RPC (0, 1 and 2), geth's 128 KiB size limit, and one EIP-1559 rule
+py-evm 0.12.1b1 does not check (max priority fee per gas ≤ max fee per gas).
 
 Accepted transactions wait in the pending block: with automine each one is mined at once in a block
 of its own; without, they wait for `mine` (evm_mine, the timer). The chain is recorded as its blocks'
@@ -247,6 +248,8 @@ class Chain:
             tx_chain = tx.chain_id
         if tx_chain != self.chain_id:
             raise Reject(f"invalid sender: invalid chain id for signer: have {tx_chain} want {self.chain_id}")
+        if tx_type(tx) == 2 and tx.max_priority_fee_per_gas > tx.max_fee_per_gas:  # EIP-1559; py-evm 0.12.1b1 omits it
+            raise self._refusal(tx, "priority fee above the fee cap")
         if not self.pending:  # the pending block's time is when its first transaction arrives
             parent = self.evm.get_canonical_head()
             self.evm.set_header_timestamp(max(int(time.time()), parent.timestamp + 1, self.evm.header.timestamp))
@@ -270,7 +273,7 @@ class Chain:
         if "signature" in low or "transaction.r" in low or "transaction.s" in low or "transaction.v" in low \
                 or "y_parity" in low:
             return Reject(f"invalid transaction v, r, s values ({reason})")
-        if "insufficient gas" in low or "intrinsic" in low:
+        if "insufficient gas" in low or "intrinsic" in low or "message.gas cannot be negative" in low:
             return Reject(f"intrinsic gas too low: gas {tx.gas}, minimum needed {tx.intrinsic_gas}")
         if "exceeds gas limit" in low:
             if tx.gas > header.gas_limit:
