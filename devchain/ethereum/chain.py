@@ -180,7 +180,7 @@ class Chain:
             self.evm.set_header_timestamp(rec.timestamp)
             for raw in rec.raws:
                 try:
-                    self._apply(raw)
+                    self._apply(raw, replay=True)
                 except Reject as r:
                     raise DevError(f"block {n}: a transaction is refused: {r.message}")
             block = self._mine_one(timestamp=rec.timestamp)
@@ -235,7 +235,7 @@ class Chain:
             raise Reject("rlp: the transaction is not in its canonical encoding (trailing or non-minimal bytes)")
         return tx
 
-    def _apply(self, raw: bytes):
+    def _apply(self, raw: bytes, replay: bool = False):
         """Decodes and applies `raw` to the pending block; py-evm decides. Returns the transaction."""
         tx = self._decode(raw)
         if tx.hash in self.tx_index or any(keccak(r) == tx.hash for r in self.pending):
@@ -250,7 +250,7 @@ class Chain:
             raise Reject(f"invalid sender: invalid chain id for signer: have {tx_chain} want {self.chain_id}")
         if tx_type(tx) == 2 and tx.max_priority_fee_per_gas > tx.max_fee_per_gas:  # EIP-1559; py-evm 0.12.1b1 omits it
             raise self._refusal(tx, "priority fee above the fee cap")
-        if not self.pending:  # the pending block's time is when its first transaction arrives
+        if not self.pending and not replay:  # the pending block's time is when its first transaction arrives
             parent = self.evm.get_canonical_head()
             self.evm.set_header_timestamp(max(int(time.time()), parent.timestamp + 1, self.evm.header.timestamp))
         try:

@@ -19,6 +19,7 @@ from .rpc import CHANGING, RpcError, call_method
 
 MAX_BODY = 5 * 1024 * 1024  # geth's HTTP request body limit
 MAX_BATCH = 1000  # geth's default batch request limit
+MAX_DRAIN = 4 * MAX_BODY  # a larger refused body is not read: the connection is closed
 
 
 class DevChainServer(ThreadingHTTPServer):
@@ -111,6 +112,16 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._send(status, (text + "\n").encode(), "text/plain")
 
+    def _drain(self, n: int):
+        """Reads and drops a refused body (up to MAX_DRAIN), so that the client reads the answer
+        instead of a broken pipe."""
+        left = min(n, MAX_DRAIN)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
+
     def do_GET(self):
         self._http_error(405, "method not allowed: JSON-RPC is POST /")
 
@@ -131,6 +142,7 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 return self._http_error(400, "invalid Content-Length")
             if n < 0 or n > MAX_BODY:
+                self._drain(n)
                 return self._http_error(413, f"content length too large ({n}>{MAX_BODY})")
             answer = handle_body(self.server, self.rfile.read(n))
             self._send(200, b"" if answer is None else json.dumps(answer).encode())
