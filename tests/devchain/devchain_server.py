@@ -1,4 +1,4 @@
-"""Runs `python -m devchain.bitcoin` for tests and talks to it over HTTP (stdlib only)."""
+"""Runs `python -m devchain.bitcoin` (or `devchain.ethereum`) for tests and talks to it over HTTP (stdlib only)."""
 import http.client
 import json
 import os
@@ -15,12 +15,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 class DevChain:
     """One dev chain process, stopped with SIGTERM."""
 
-    def __init__(self, tmp: pathlib.Path, *extra: str):
+    def __init__(self, tmp: pathlib.Path, *extra: str, module: str = "devchain.bitcoin"):
         self.tmp = tmp
         self.port_file = tmp / f"devchain-port-{secrets.token_hex(3)}"
         self.log_path = tmp / f"{self.port_file.name}.log"
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "devchain.bitcoin", "--port", "0", "--port-file",
+        self.proc = subprocess.Popen([sys.executable, "-m", module, "--port", "0", "--port-file",
                                       str(self.port_file), *extra], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
         deadline = time.time() + 60
