@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from btclib.tx import Tx
 
 from . import esplora
-from .chain import (COIN, DEFAULT_MAX_FEE_PER_KVB, GENESIS_HASH, MIN_RELAY_FEE_RATE, REGTEST_BITS, BlockRecord,
+from .chain import (COIN, DEFAULT_MAX_FEE_PER_KVB, MIN_RELAY_FEE_RATE, REGTEST_BITS, BlockRecord,
                     Chain, Coin, Entry, Reject, decode_hex_tx)
 from .script import AddressError, address_to_script, is_unspendable, script_address, witness_program
 
