@@ -11,6 +11,7 @@ by btclib before it is connected.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict, defaultdict
@@ -34,6 +35,7 @@ MAX_BLOCK_WEIGHT = 4_000_000
 MAX_STANDARD_TX_WEIGHT = 400_000
 MIN_RELAY_FEE_RATE = 1  # sat/vB: Bitcoin Core's default -minrelaytxfee (1000 sat/kvB)
 MAX_FEE_RATE = 10_000  # sat/vB: sendrawtransaction's default maxfeerate (0.10 BTC/kvB)
+DEFAULT_MAX_FEE_PER_KVB = MAX_FEE_RATE * 1000  # the same in sat/kvB, as Core's RPC takes it
 LOCKTIME_THRESHOLD = 500_000_000
 SEQUENCE_FINAL = 0xFFFFFFFF
 SEQUENCE_DISABLE = 1 << 31
@@ -57,6 +59,7 @@ RPC_DESERIALIZATION_ERROR = -22
 RPC_VERIFY_ERROR = -25
 RPC_VERIFY_REJECTED = -26
 RPC_VERIFY_ALREADY_IN_CHAIN = -27
+TX_DECODE_FAILED = "TX decode failed. Make sure the tx has at least one input."
 
 # The real regtest genesis block: its coinbase (the Times headline), unspendable as in Bitcoin Core.
 GENESIS_SCRIPT_SIG = bytes.fromhex(
@@ -110,6 +113,8 @@ class Entry:
     prevouts: list[Coin]
     block: "BlockRecord | None" = None
     index: int | None = None
+    time: int = 0  # when it entered the mempool (clock seconds)
+    entry_height: int = 0  # the tip's height when it entered the mempool
 
     @property
     def size(self) -> int:
@@ -179,6 +184,15 @@ def default_fee_estimates() -> dict[str, float]:
     return {str(t): max(1.0, round(10.0 / t, 3)) for t in FEE_TARGETS}
 
 
+def decode_hex_tx(text: str) -> bytes:
+    """The bytes of a transaction sent as hex (Esplora's POST /tx body, Core's sendrawtransaction
+    argument); anything that is not hex is refused like undecodable bytes (-22)."""
+    text = text.strip()
+    if not text or len(text) % 2 or not all(c in "0123456789abcdefABCDEF" for c in text):
+        raise Reject(RPC_DESERIALIZATION_ERROR, TX_DECODE_FAILED)
+    return bytes.fromhex(text)
+
+
 def _signed64(v: int) -> int:
     return v - (1 << 64) if v >= 1 << 63 else v
 
@@ -245,25 +259,37 @@ class Chain:
         return None
 
     # -- transactions ---------------------------------------------------------------------
-    def accept(self, raw: bytes) -> str:
+    def accept(self, raw: bytes, max_fee_per_kvb: int | None = DEFAULT_MAX_FEE_PER_KVB) -> str:
         """Validates `raw` and adds it to the mempool; returns its txid. The same transaction sent
-        again is accepted again (as Bitcoin Core's sendrawtransaction does)."""
+        again is accepted again (as Bitcoin Core's sendrawtransaction does). `max_fee_per_kvb` is
+        sendrawtransaction's maxfeerate in sat/kvB (None or 0: no limit)."""
         with self.lock:
-            entry, known = self._check(raw)
+            entry, known = self._check(raw, max_fee_per_kvb)
             if not known:
+                entry.time, entry.entry_height = int(self.clock()), self.height
                 self.mempool[entry.txid] = entry
                 self.txs[entry.txid] = entry
                 for i, op in enumerate(entry.outpoints()):
                     self.mempool_spends[op] = (entry.txid, i)
             return entry.txid
 
-    def _check(self, raw: bytes) -> tuple[Entry, bool]:
+    def test_accept(self, raw: bytes, max_fee_per_kvb: int | None = DEFAULT_MAX_FEE_PER_KVB) -> Entry:
+        """The checks of `accept` without adding anything (Core's testmempoolaccept): the entry that
+        would enter the mempool, or a Reject (a transaction already in the mempool is refused with
+        `txn-already-in-mempool`, as testmempoolaccept does)."""
+        with self.lock:
+            entry, known = self._check(raw, max_fee_per_kvb)
+            if known:
+                raise Reject(RPC_VERIFY_REJECTED, "txn-already-in-mempool")
+            return entry
+
+    def _check(self, raw: bytes, max_fee_per_kvb: int | None = DEFAULT_MAX_FEE_PER_KVB) -> tuple[Entry, bool]:
         try:
             tx = Tx.parse(raw, check_validity=False)
             if tx.serialize(include_witness=True, check_validity=False) != raw:
                 raise ValueError("not canonical")
         except Exception:
-            raise Reject(RPC_DESERIALIZATION_ERROR, "TX decode failed. Make sure the tx has at least one input.")
+            raise Reject(RPC_DESERIALIZATION_ERROR, TX_DECODE_FAILED)
         rejected = lambda reason, detail="": Reject(RPC_VERIFY_REJECTED, reason, detail)  # noqa: E731
         base_size = len(tx.serialize(include_witness=False, check_validity=False))
         txid, wtxid = tx.id.hex(), tx.hash.hex()
@@ -373,7 +399,7 @@ class Chain:
         for i in range(len(tx.vin)):
             self._verify_input(raw, txouts, i)
 
-        if fee > vsize * MAX_FEE_RATE:
+        if max_fee_per_kvb and fee > math.ceil(max_fee_per_kvb * vsize / 1000):
             raise Reject(RPC_VERIFY_ERROR, "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
                          f"{fee} sat for {vsize} vB")
         return Entry(tx, raw, txid, wtxid, base_size, fee, prevouts), False
@@ -645,8 +671,10 @@ class Chain:
 
     # -- fee estimates --------------------------------------------------------------------
     def set_fee_estimates(self, estimates: dict):
-        if not isinstance(estimates, dict) or not estimates:
-            raise DevError("invalid_fee_estimates", "a non-empty object of target -> sat/vB")
+        """Replaces the table (target -> sat/vB). An empty table is allowed: Esplora then answers
+        `{}` (as a fresh esplora does) and estimatesmartfee answers \"Insufficient data\"."""
+        if not isinstance(estimates, dict):
+            raise DevError("invalid_fee_estimates", "an object of target -> sat/vB")
         for k, v in estimates.items():
             if not (isinstance(k, str) and k.isdigit() and int(k) > 0) or isinstance(v, bool) \
                     or not isinstance(v, (int, float)):

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import esplora
 from . import faucet as faucet_keys
-from .chain import Chain, DevError, Reject
+from .chain import Chain, DevError, Reject, decode_hex_tx
 from .script import AddressError, address_to_script
 
 MAX_BODY = 8 * 1024 * 1024
@@ -235,15 +235,8 @@ class Handler(BaseHTTPRequestHandler):
             self._json([esplora.outspend(self.chain, e.txid, n) for n in range(len(e.tx.vout))])
 
     def post_tx(self, body):
-        text = body.decode("ascii", "replace").strip()
         try:
-            raw = bytes.fromhex(text)
-        except ValueError:
-            raw = None
-        try:
-            if raw is None:
-                raise Reject(-22, "TX decode failed. Make sure the tx has at least one input.")
-            txid = self.chain.accept(raw)
+            txid = self.chain.accept(decode_hex_tx(body.decode("ascii", "replace")))
         except Reject as r:
             detail = json.dumps({"code": r.code, "message": r.message}, separators=(",", ":"))
             raise HttpError(400, f"sendrawtransaction RPC error: {detail}")

@@ -1,4 +1,5 @@
 """Runs `python -m devchain.bitcoin` (or `devchain.ethereum`) for tests and talks to it over HTTP (stdlib only)."""
+import base64
 import http.client
 import json
 import os
@@ -8,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 
@@ -15,11 +17,17 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 class DevChain:
     """One dev chain process, stopped with SIGTERM."""
 
-    def __init__(self, tmp: pathlib.Path, *extra: str, module: str = "devchain.bitcoin"):
+    def __init__(self, tmp: pathlib.Path, *extra: str, rpc: bool = False, module: str = "devchain.bitcoin"):
+        """With `rpc`, also Bitcoin Core's JSON-RPC on a free port (default credentials and a cookie file)."""
         self.tmp = tmp
         self.port_file = tmp / f"devchain-port-{secrets.token_hex(3)}"
         self.log_path = tmp / f"{self.port_file.name}.log"
         self.log = open(self.log_path, "wb")
+        if rpc:
+            self.rpc_port_file = tmp / f"{self.port_file.name}.rpc"
+            self.cookie_file = tmp / f"{self.port_file.name}.cookie"
+            extra = ("--rpc-port", "0", "--rpc-port-file", str(self.rpc_port_file), "--rpc-cookie-file",
+                     str(self.cookie_file), *extra)
         self.proc = subprocess.Popen([sys.executable, "-m", module, "--port", "0", "--port-file",
                                       str(self.port_file), *extra], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
@@ -32,6 +40,7 @@ class DevChain:
                 raise RuntimeError(f"the dev chain did not start: {self.logs()}")
             time.sleep(0.05)
         self.port = int(self.port_file.read_text())
+        self.rpc_port = int(self.rpc_port_file.read_text()) if rpc else None  # written before the Esplora port
 
     def logs(self) -> str:
         if not self.log.closed:
@@ -99,6 +108,46 @@ class DevChain:
 
     def mempool(self) -> list[str]:
         return self.get("/mempool/txids")
+
+
+    # -- Bitcoin Core JSON-RPC ------------------------------------------------------------------
+    def rpc_request(self, body, auth=("devchain", "devchain"), method: str = "POST", path: str = "/",
+                    headers: dict | None = None) -> tuple[int, bytes, dict]:
+        """One HTTP request to the RPC port: (status, body, headers). `auth` None sends no credentials."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.rpc_port, timeout=60)
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body)
+            if isinstance(body, str):
+                body = body.encode()
+            h = dict(headers or {})
+            if auth is not None:
+                h["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            conn.request(method, path, body=body, headers=h)
+            r = conn.getresponse()
+            return r.status, r.read(), {k.lower(): v for k, v in r.getheaders()}
+        finally:
+            conn.close()
+
+    def rpc_call(self, method: str, *params, named: dict | None = None, id=1) -> tuple[int, dict, bytes]:
+        """(HTTP status, the reply parsed with exact decimals, the raw body) of one legacy request."""
+        status, body, headers = self.rpc_request({"jsonrpc": "1.0", "id": id, "method": method,
+                                                  "params": named if named is not None else list(params)})
+        assert headers.get("content-type") == "application/json", (status, body, headers)
+        return status, json.loads(body, parse_float=Decimal), body
+
+    def rpc(self, method: str, *params, named: dict | None = None):
+        """The result of a call that must succeed."""
+        status, reply, body = self.rpc_call(method, *params, named=named)
+        assert status == 200 and reply["error"] is None, (method, params, status, body)
+        return reply["result"]
+
+    def rpc_error(self, method: str, *params, named: dict | None = None) -> dict:
+        """The error of a call that must fail: HTTP 500 as Core's legacy JSON-RPC (404 for no such method)."""
+        status, reply, body = self.rpc_call(method, *params, named=named)
+        assert reply["result"] is None and reply["error"] is not None, (method, params, body)
+        assert status == (404 if reply["error"]["code"] == -32601 else 500), (status, body)
+        return reply["error"]
 
 
 def refusal(status: int, text: str) -> dict:
