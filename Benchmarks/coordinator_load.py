@@ -102,12 +102,13 @@ def main():
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--retries", type=int, default=1, help="extra sends of each create with the same key")
     ap.add_argument("--warmup", type=int, default=50, help="intents sent first and not reported")
+    ap.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     args = ap.parse_args()
     if not LOAD_BIN.exists():
         sys.exit(f"build the load tool first: swift build -c release --package-path Benchmarks --product kura-load")
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="kura-load-"))
     co = Company(tmp)
-    backends = ["sqlite"] + (["postgresql"] if PG_URL else [])
+    backends = [b for b in ["sqlite"] + (["postgresql"] if PG_URL else []) if b in args.backends.split(",")]
     results = {}
     for backend in backends:
         server = Server(tmp, backend)
