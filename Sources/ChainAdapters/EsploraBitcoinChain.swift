@@ -55,8 +55,7 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
     public let options: Options
     /// The codec that checks every answer.
     public let codec: EsploraCodec
-    private let client: HTTPClient
-    private let logger: Logger
+    private let http: ChainHTTP
 
     /// Creates an adapter for the Esplora server at `baseURL` (`http` or `https`, optionally with a path prefix and
     /// userinfo credentials). ``ChainError/Code/unavailable`` when the URL is not a valid one.
@@ -68,8 +67,13 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
         self.options = options
         self.codec = EsploraCodec(
             maxResponseBytes: max(1, options.maxResponseBytes), maxUnspentOutputs: max(0, options.maxUnspentOutputs))
-        self.client = client
-        self.logger = logger
+        self.http = ChainHTTP(
+            baseURL: self.baseURL,
+            options: ChainHTTPOptions(
+                requestTimeout: options.requestTimeout, retries: options.retries,
+                initialBackoff: options.initialBackoff, maxBackoff: options.maxBackoff,
+                maxResponseBytes: max(1, options.maxResponseBytes)),
+            client: client, logger: logger, name: "esplora")
     }
 
     // MARK: - BitcoinChainPort
@@ -146,23 +150,11 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
 
     // MARK: - HTTP
 
-    /// What one request came to after its retries: the last answer or failure, and how many attempts it took.
-    struct Outcome {
-        var result: Result<Response, ChainError>
-        var attempts: Int
-    }
-
-    /// An answer: its status code and its body (at most `maxResponseBytes`).
-    struct Response {
-        var status: Int
-        var body: [UInt8]
-    }
-
     /// The body of a `GET` that must answer 200. A 404 is ``ChainError/Code/notFound`` naming `notFound` when that is
     /// given, `invalidResponse` otherwise (the chain source contradicts what it said before).
     private func get(_ path: String, notFound: String?) async throws(ChainError) -> [UInt8] {
         let outcome = await send(.GET, path, body: nil)
-        let response: Response
+        let response: ChainHTTP.Response
         switch outcome.result {
         case .success(let r): response = r
         case .failure(let error): throw error
@@ -174,116 +166,14 @@ public struct EsploraBitcoinChain: BitcoinChainPort {
         throw unexpected(response, "GET \(path)")
     }
 
-    private func unexpected(_ response: Response, _ request: String) -> ChainError {
+    private func unexpected(_ response: ChainHTTP.Response, _ request: String) -> ChainError {
         bounded(
             .invalidResponse,
             "\(request) at \(baseURL.redacted) answered HTTP \(response.status): \(EsploraCodec.message(response.body))"
         )
     }
 
-    /// Sends one request, retrying (with backoff) while the failure is transient: no connection, a timeout, HTTP
-    /// 429 or 5xx. Every method sent here is idempotent (GET, and POST /tx). An oversize body is not retried.
-    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async -> Outcome {
-        var backoff = options.initialBackoff
-        var attempt = 0
-        while true {
-            attempt += 1
-            let result = await once(method, path, body: body)
-            let transient: Bool
-            switch result {
-            case .success(let response): transient = response.status == 429 || (500..<600).contains(response.status)
-            case .failure(let error): transient = error.code == .unavailable
-            }
-            guard transient, attempt <= options.retries, !Task.isCancelled else {
-                if transient, case .success(let response) = result {
-                    let reason = EsploraCodec.message(response.body)
-                    let error = bounded(
-                        .unavailable,
-                        "\(method) \(path) at \(baseURL.redacted) answered HTTP \(response.status) after \(attempt) "
-                            + "attempt(s): \(reason)")
-                    return Outcome(result: .failure(error), attempts: attempt)
-                }
-                if case .failure(let error) = result, error.code == .unavailable {
-                    let reason = "\(error.reason) (after \(attempt) attempt(s))"
-                    return Outcome(result: .failure(bounded(.unavailable, reason)), attempts: attempt)
-                }
-                return Outcome(result: result, attempts: attempt)
-            }
-            logger.debug(
-                "esplora request failed, retrying",
-                metadata: ["request": "\(method) \(path)", "attempt": "\(attempt)", "backoff": "\(backoff)"])
-            try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, options.maxBackoff)
-        }
+    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async -> ChainHTTP.Outcome {
+        await http.send(method, path, body: body)
     }
-
-    /// One attempt of one request within ``Options/requestTimeout``, body included: AsyncHTTPClient's deadline bounds
-    /// the head of the answer but not a body that trickles in, so the attempt races a timer.
-    private func once(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async -> Result<Response, ChainError> {
-        let timeout = options.requestTimeout
-        return await withTaskGroup(of: Result<Response, ChainError>?.self) { group in
-            group.addTask { await self.exchange(method, path, body: body) }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next()
-            group.cancelAll()
-            if case .some(.some(let result)) = first { return result }
-            return .failure(bounded(.unavailable, "\(method) \(path) at \(baseURL.redacted): timed out"))
-        }
-    }
-
-    /// One exchange, its failures mapped: no answer in time or no connection is `unavailable`, a body over the limit
-    /// `invalidResponse`.
-    private func exchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async -> Result<Response, ChainError> {
-        var request = HTTPClientRequest(url: baseURL.url(path))
-        request.method = method
-        if let credentials = baseURL.credentials {
-            request.setBasicAuth(username: credentials.user, password: credentials.password)
-        }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "text/plain")
-            request.body = .bytes(body)
-        }
-        let limit = codec.maxResponseBytes
-        do {
-            let response = try await client.execute(request, timeout: Self.timeAmount(options.requestTimeout))
-            let buffer = try await response.body.collect(upTo: limit)
-            return .success(Response(status: Int(response.status.code), body: Array(buffer.readableBytesView)))
-        } catch is NIOTooManyBytesError {
-            return .failure(
-                bounded(
-                    .invalidResponse, "\(method) \(path) at \(baseURL.redacted): answer exceeds \(limit) bytes"))
-        } catch {
-            return .failure(
-                bounded(.unavailable, "\(method) \(path) at \(baseURL.redacted): \(Self.describe(error))"))
-        }
-    }
-
-    /// A transport failure in a few words (no URL: AsyncHTTPClient's errors may repeat the request's).
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            let timeouts: [HTTPClientError] = [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout]
-            if timeouts.contains(error) { return "timed out" }
-            if error == .remoteConnectionClosed { return "the server closed the connection" }
-            return "HTTP client error \(EsploraCodec.sanitised(String(describing: error), limit: 80))"
-        }
-        let text = String(describing: error)
-        if text.contains("onnection refused") || text.contains("ECONNREFUSED") { return "connection refused" }
-        return "no answer: \(EsploraCodec.sanitised(String(describing: type(of: error)), limit: 60))"
-    }
-
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !nanoseconds.overflow else { return .hours(24) }
-        return .nanoseconds(max(1, nanoseconds.partialValue + attoseconds / 1_000_000_000))
-    }
-}
-
-/// A ChainError whose reason is sanitised and bounded (``EsploraCodec/sanitised(_:limit:)``), whatever went into it: a
-/// long base URL or a node's message never makes an error unbounded.
-private func bounded(_ code: ChainError.Code, _ reason: String) -> ChainError {
-    ChainError(code, EsploraCodec.sanitised(reason, limit: 2 * EsploraCodec.maxReasonLength))
 }

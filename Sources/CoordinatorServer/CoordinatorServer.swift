@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var gapLimit = 20
     /// Esplora chain sources by Bitcoin network name (`regtest` → `http://127.0.0.1:3002`).
     public var esplora: [String: String] = [:]
+    /// Bitcoin Core JSON-RPC chain sources by Bitcoin network name (a network has one source, of either kind).
+    public var bitcoind: [String: String] = [:]
     public var maxBodyBytes = 1 << 20
     public var authRatePerSecond = 5.0
     public var authBurst = 20.0
@@ -55,11 +57,14 @@ public enum CoordinatorServer {
         return Array(try Data(contentsOf: url))
     }
 
-    /// The chain sources of the configuration: an Esplora adapter per Bitcoin network named.
+    /// The chain sources of the configuration: an Esplora or Bitcoin Core RPC adapter per Bitcoin network named.
     static func chainSources(_ config: ServerConfiguration) throws -> ChainSources {
         var bitcoin: [Network: any BitcoinChainPort] = [:]
         for (name, url) in config.esplora {
             bitcoin[try Network(named: name)] = try EsploraBitcoinChain(baseURL: url)
+        }
+        for (name, url) in config.bitcoind {
+            bitcoin[try Network(named: name)] = try BitcoinCoreRPCChain(baseURL: url)
         }
         return ChainSources(bitcoin: bitcoin)
     }

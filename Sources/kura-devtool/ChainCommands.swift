@@ -1,4 +1,5 @@
-// `kura-devtool chain …`: drives the Esplora adapter of the Bitcoin chain port (ChainAdapters, docs/CHAINS.md) so
+// `kura-devtool chain …`: drives an adapter of the Bitcoin chain port, Esplora (`--esplora URL`) or Bitcoin Core
+// JSON-RPC (`--bitcoind URL`) (ChainAdapters, docs/CHAINS.md) so
 // that the tests can check it against the dev chain and against fault-injecting servers. Output is one line (JSON
 // lines for `utxos`). A port failure prints `kura-devtool: error: CODE: REASON` on stderr, CODE being the
 // ChainError code, and exits with a status chosen by that code:
@@ -13,14 +14,21 @@ import WalletCrypto
 
 struct ChainCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "chain", abstract: "Ask a chain source through Kura's chain port (the Esplora adapter).",
+        commandName: "chain",
+        abstract: "Ask a chain source through Kura's chain port (the Esplora or Bitcoin Core RPC adapter).",
         subcommands: [ChainTip.self, ChainUtxos.self, ChainFeeRate.self, ChainBroadcast.self, ChainStatus.self])
 }
 
-/// The options every `chain` command takes: where the Esplora server is and how patient to be.
+/// The options every `chain` command takes: where the chain source is (one of an Esplora server or a Bitcoin Core
+/// node) and how patient to be.
 struct EsploraOptions: ParsableArguments {
     @Option(name: .customLong("esplora"), help: "The Esplora base URL (http or https).")
-    var url: String
+    var url: String?
+
+    @Option(
+        name: .customLong("bitcoind"),
+        help: "A Bitcoin Core JSON-RPC URL (http://user:password@host:port; the node needs -txindex=1).")
+    var bitcoind: String?
 
     @Option(help: "Seconds one attempt of one request may take.")
     var timeout: Double = 10
@@ -42,14 +50,23 @@ struct EsploraOptions: ParsableArguments {
         guard (0...10).contains(retries) else { throw ValidationError("--retries must be 0…10") }
         guard (0...60_000).contains(backoffMs) else { throw ValidationError("--backoff-ms must be 0…60000") }
         guard maxResponseBytes > 0, maxUtxos >= 0 else { throw ValidationError("limits must be positive") }
+        guard (url == nil) != (bitcoind == nil) else {
+            throw ValidationError("name one chain source: --esplora URL or --bitcoind URL")
+        }
     }
 
     /// The adapter, on the process-wide HTTP client (which needs no shutdown).
-    func chain() throws -> EsploraBitcoinChain {
+    func chain() throws -> any BitcoinChainPort {
+        if let bitcoind {
+            let options = ChainHTTPOptions(
+                requestTimeout: .milliseconds(Int64(timeout * 1000)), retries: retries,
+                initialBackoff: .milliseconds(backoffMs), maxResponseBytes: maxResponseBytes)
+            return try BitcoinCoreRPCChain(baseURL: bitcoind, options: options, maxUnspentOutputs: maxUtxos)
+        }
         let options = EsploraBitcoinChain.Options(
             requestTimeout: .milliseconds(Int64(timeout * 1000)), retries: retries,
             initialBackoff: .milliseconds(backoffMs), maxResponseBytes: maxResponseBytes, maxUnspentOutputs: maxUtxos)
-        return try EsploraBitcoinChain(baseURL: url, options: options)
+        return try EsploraBitcoinChain(baseURL: url ?? "", options: options)
     }
 }
 

@@ -39,8 +39,42 @@ struct Serve: AsyncParsableCommand {
             "A Bitcoin chain source as NETWORK=URL (an Esplora REST API, e.g. regtest=http://127.0.0.1:3002); repeatable."
     )
     var esplora: [String] = []
+    @Option(
+        name: .customLong("bitcoind"),
+        help: ArgumentHelp(
+            "A Bitcoin chain source as NETWORK=URL (Bitcoin Core JSON-RPC with -txindex=1, e.g. "
+                + "regtest=http://user:password@127.0.0.1:18443; prefer KURA_BITCOIND or the file for credentials); "
+                + "repeatable."))
+    var bitcoind: [String] = []
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     var logLevel: String?
+
+    /// NETWORK=URL pairs of one kind of chain source: the flags, else the environment variable (comma-separated),
+    /// else the configuration file's list.
+    private func chainSources(_ flags: [String], env: String?, file: Any?, kind: String) throws -> [String: String] {
+        var pairs = flags
+        if pairs.isEmpty, let env, !env.isEmpty {
+            pairs = env.split(separator: ",").map(String.init)
+        } else if pairs.isEmpty, let file {
+            guard let list = file as? [String] else {
+                throw ValidationError("'\(kind)' in the configuration must be a list of NETWORK=URL strings")
+            }
+            pairs = list
+        }
+        var sources: [String: String] = [:]
+        for pair in pairs {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, ["mainnet", "testnet", "signet", "regtest"].contains(parts[0]),
+                parts[1].hasPrefix("http://") || parts[1].hasPrefix("https://")
+            else {
+                throw ValidationError(
+                    "a \(kind) source is NETWORK=URL (mainnet, testnet, signet or regtest; http or https)")
+            }
+            guard sources[parts[0]] == nil else { throw ValidationError("two \(kind) sources for \(parts[0])") }
+            sources[parts[0]] = parts[1]
+        }
+        return sources
+    }
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -51,7 +85,7 @@ struct Serve: AsyncParsableCommand {
             else { throw ValidationError("cannot read the configuration file \(config) as a JSON object") }
             let known: Set<String> = [
                 "host", "port", "dataDir", "databaseURL", "audience", "bootstrapSecretFile", "tokenLifetime",
-                "gapLimit", "maxBodyBytes", "logLevel", "esplora",
+                "gapLimit", "maxBodyBytes", "logLevel", "esplora", "bitcoind",
             ]
             if let unknown = object.keys.first(where: { !known.contains($0) }) {
                 throw ValidationError("unknown key '\(unknown)' in \(config)")
@@ -97,26 +131,10 @@ struct Serve: AsyncParsableCommand {
             c.logLevel = level
         }
         c.portFile = portFile
-        // NETWORK=URL pairs: the flags, else KURA_ESPLORA (comma-separated), else the file's "esplora".
-        var sources = esplora
-        if sources.isEmpty, let e = env["KURA_ESPLORA"], !e.isEmpty {
-            sources = e.split(separator: ",").map(String.init)
-        } else if sources.isEmpty, let f = file["esplora"] {
-            guard let list = f as? [String] else {
-                throw ValidationError("'esplora' in the configuration must be a list of NETWORK=URL strings")
-            }
-            sources = list
-        }
-        for pair in sources {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, ["mainnet", "testnet", "signet", "regtest"].contains(parts[0]),
-                parts[1].hasPrefix("http://") || parts[1].hasPrefix("https://")
-            else {
-                throw ValidationError(
-                    "an Esplora source is NETWORK=URL (mainnet, testnet, signet or regtest; http or https)")
-            }
-            guard c.esplora[parts[0]] == nil else { throw ValidationError("two Esplora sources for \(parts[0])") }
-            c.esplora[parts[0]] = parts[1]
+        c.esplora = try chainSources(esplora, env: env["KURA_ESPLORA"], file: file["esplora"], kind: "esplora")
+        c.bitcoind = try chainSources(bitcoind, env: env["KURA_BITCOIND"], file: file["bitcoind"], kind: "bitcoind")
+        if let both = c.esplora.keys.first(where: { c.bitcoind[$0] != nil }) {
+            throw ValidationError("two Bitcoin chain sources for \(both): name Esplora or Bitcoin Core, not both")
         }
         var secret: String?
         if let path = try pick(bootstrapSecretFile, "KURA_BOOTSTRAP_SECRET_FILE", "bootstrapSecretFile", { $0 }) {

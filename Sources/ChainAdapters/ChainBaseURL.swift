@@ -1,9 +1,10 @@
 public import CoordinatorCore
 
-/// The base URL of an Esplora server, validated: `http` or `https`, a host, an optional port and path prefix
-/// (`https://host/api`), no query or fragment. Credentials in its userinfo (`https://user:secret@host`) are kept
-/// apart: sent as HTTP basic authentication, never shown in ``redacted`` or in any error.
-public struct EsploraBaseURL: Sendable, Hashable, CustomStringConvertible {
+/// The base URL of a chain source (an Esplora server, a Bitcoin Core or Ethereum JSON-RPC endpoint), validated:
+/// `http` or `https`, a host, an optional port and path prefix (`https://host/api`), no query or fragment.
+/// Credentials in its userinfo (`https://user:secret@host`) are kept apart: sent as HTTP basic authentication,
+/// never shown in ``redacted`` or in any error.
+public struct ChainBaseURL: Sendable, Hashable, CustomStringConvertible {
     /// `http` or `https`, lowercase.
     public let scheme: String
     /// The host and optional port, as given (`127.0.0.1:3002`, `[::1]:3002`, `blockstream.info`).
@@ -19,7 +20,7 @@ public struct EsploraBaseURL: Sendable, Hashable, CustomStringConvertible {
     /// Parses and validates `text`. A URL that is not one is ``ChainError/Code/unavailable`` (no chain source can be
     /// reached through it), with a reason that never repeats the userinfo.
     public init(_ text: String) throws(ChainError) {
-        func refuse(_ why: String) -> ChainError { ChainError(.unavailable, "invalid Esplora base URL: \(why)") }
+        func refuse(_ why: String) -> ChainError { ChainError(.unavailable, "invalid chain source URL: \(why)") }
         guard text.utf8.count <= Self.maxLength else { throw refuse("longer than \(Self.maxLength) bytes") }
         guard text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7f }) else {
             throw refuse("it contains spaces, control or non-ASCII characters")
@@ -59,7 +60,7 @@ public struct EsploraBaseURL: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { redacted }
 
-    public static func == (a: EsploraBaseURL, b: EsploraBaseURL) -> Bool { a.redacted == b.redacted }
+    public static func == (a: ChainBaseURL, b: ChainBaseURL) -> Bool { a.redacted == b.redacted }
     public func hash(into hasher: inout Hasher) { hasher.combine(redacted) }
 
     /// `host` or `host:port` (port 1–65535), the host a DNS name, an IPv4 address or a bracketed IPv6 address.
@@ -107,3 +108,6 @@ public struct EsploraBaseURL: Sendable, Hashable, CustomStringConvertible {
         return String(validating: bytes, as: UTF8.self)
     }
 }
+
+/// The name the Esplora adapter's base URL had before the other adapters shared it.
+public typealias EsploraBaseURL = ChainBaseURL
