@@ -21,7 +21,7 @@ from btclib.tx import Tx as BtclibTx
 from embit.script import Script
 from embit.transaction import Transaction, TransactionInput, TransactionOutput
 
-from chain_cli import EXIT, ok, refused
+from chain_cli import ok, refused
 from conftest import ROOT, run
 
 sys.path.insert(0, str(ROOT / "tests" / "devchain"))
