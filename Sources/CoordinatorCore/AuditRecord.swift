@@ -40,6 +40,14 @@ public enum AuditRecord: Sendable, Hashable {
     case receiptRecorded(
         intent: IntentID, signer: SignerID, sequence: UInt64, digest: DocumentHash, intentDigest: DocumentHash)
     /// `token.issued`, subject the member: `{"token": TOKEN-ID}`.
+    /// `transaction.broadcast`, subject the intent id: `{"txid": TXID, "attempt": N}` — the chain source accepted the
+    /// finalised transaction (again, for a rebroadcast after it fell out of the mempool).
+    case transactionBroadcast(intent: IntentID, txid: String, attempt: Int)
+    /// `transaction.refused`, subject the intent id: `{"txid": TXID, "reason": TEXT}` — the chain source refused the
+    /// transaction, or it reverted on chain (Ethereum, receipt status 0).
+    case transactionRefused(intent: IntentID, txid: String, reason: String)
+    /// `transaction.confirmed`, subject the intent id: `{"txid": TXID, "blockHeight": H, "confirmations": N}`.
+    case transactionConfirmed(intent: IntentID, txid: String, blockHeight: Int64, confirmations: Int64)
     case tokenIssued(member: MemberID, token: String)
     /// `token.revoked`, subject the member: `{"token": TOKEN-ID}`.
     case tokenRevoked(member: MemberID, token: String)
@@ -70,6 +78,9 @@ public enum AuditRecord: Sendable, Hashable {
         case .transactionBuilt: return "transaction.built"
         case .bundleIssued: return "bundle.issued"
         case .receiptRecorded: return "receipt.recorded"
+        case .transactionBroadcast: return "transaction.broadcast"
+        case .transactionRefused: return "transaction.refused"
+        case .transactionConfirmed: return "transaction.confirmed"
         case .tokenIssued: return "token.issued"
         case .tokenRevoked: return "token.revoked"
         case .other(let kind, _, _): return kind
@@ -82,7 +93,8 @@ public enum AuditRecord: Sendable, Hashable {
         case .organizationBootstrapped(let o, _, _): return o.value
         case .policyAppended(let version, _): return String(version)
         case .intentSubmitted(let i, _, _, _, _, _, _), .approvalRecorded(let i, _, _, _), .intentState(let i, _, _),
-            .transactionBuilt(let i, _, _), .bundleIssued(let i, _), .receiptRecorded(let i, _, _, _, _):
+            .transactionBuilt(let i, _, _), .bundleIssued(let i, _), .receiptRecorded(let i, _, _, _, _),
+            .transactionBroadcast(let i, _, _), .transactionRefused(let i, _, _), .transactionConfirmed(let i, _, _, _):
             return i.value
         case .tokenIssued(let m, _), .tokenRevoked(let m, _): return m.value
         case .other(_, let subject, _): return subject
@@ -93,7 +105,8 @@ public enum AuditRecord: Sendable, Hashable {
     public var intent: IntentID? {
         switch self {
         case .intentSubmitted(let i, _, _, _, _, _, _), .approvalRecorded(let i, _, _, _), .intentState(let i, _, _),
-            .transactionBuilt(let i, _, _), .bundleIssued(let i, _), .receiptRecorded(let i, _, _, _, _):
+            .transactionBuilt(let i, _, _), .bundleIssued(let i, _), .receiptRecorded(let i, _, _, _, _),
+            .transactionBroadcast(let i, _, _), .transactionRefused(let i, _, _), .transactionConfirmed(let i, _, _, _):
             return i
         default: return nil
         }
@@ -127,6 +140,15 @@ public enum AuditRecord: Sendable, Hashable {
             return [
                 "signer": .string(signer.value), "sequence": .number(Double(sequence)),
                 "digest": .string(digest.description), "intent": .string(intentDigest.description),
+            ]
+        case .transactionBroadcast(_, let txid, let attempt):
+            return ["txid": .string(txid), "attempt": .number(Double(attempt))]
+        case .transactionRefused(_, let txid, let reason):
+            return ["txid": .string(txid), "reason": .string(reason)]
+        case .transactionConfirmed(_, let txid, let height, let confirmations):
+            return [
+                "txid": .string(txid), "blockHeight": .number(Double(height)),
+                "confirmations": .number(Double(confirmations)),
             ]
         case .tokenIssued(_, let token), .tokenRevoked(_, let token):
             return ["token": .string(token)]
@@ -225,6 +247,19 @@ public enum AuditRecord: Sendable, Hashable {
                 intent: try intentSubject(), signer: try id("signer", IDKind.Signer.self),
                 sequence: UInt64(try r.int("sequence", in: 1...JSONParser.maxSafeInteger)), digest: try hash("digest"),
                 intentDigest: try hash("intent"))
+        case "transaction.broadcast":
+            self = .transactionBroadcast(
+                intent: try intentSubject(), txid: try text("txid", max: 66),
+                attempt: try r.int("attempt", in: 1...JSONParser.maxSafeInteger))
+        case "transaction.refused":
+            self = .transactionRefused(
+                intent: try intentSubject(), txid: try text("txid", max: 66),
+                reason: try text("reason", max: TransactionWatchRecord.maxErrorLength))
+        case "transaction.confirmed":
+            self = .transactionConfirmed(
+                intent: try intentSubject(), txid: try text("txid", max: 66),
+                blockHeight: Int64(try r.int("blockHeight", in: 0...JSONParser.maxSafeInteger)),
+                confirmations: Int64(try r.int("confirmations", in: 1...JSONParser.maxSafeInteger)))
         case "token.issued", "token.revoked":
             let member: MemberID
             do { member = try MemberID(event.subject) } catch {

@@ -412,6 +412,15 @@ private struct Run {
                 receiptEventsBySlot[ReceiptSlot(signer: signer, number: number), default: []].append(
                     receiptEvents.count)
                 receiptEvents.append((s, intent, signer, number, digest, intentDigest))
+            case .transactionBroadcast(let intent, _, _), .transactionRefused(let intent, _, _),
+                .transactionConfirmed(let intent, _, _, _):
+                // Chain events come only once the intent is signed (its state moves are checked above).
+                let current = state[intent] ?? AuditVerifier.submittedState
+                if ![.signed, .broadcast, .confirmed, .failed].contains(current) {
+                    add(
+                        .eventSubject, s, intent.value,
+                        "\(event.kind) about intent \(intent), which is \(current.rawValue), not signed")
+                }
             case .tokenIssued, .tokenRevoked, .other:
                 break
             }

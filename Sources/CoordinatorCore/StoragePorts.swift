@@ -124,6 +124,10 @@ public enum StoreChange: Sendable, Hashable {
     case insertIdempotency(IdempotencyRecord)
     /// Hands out the next address of a branch: its index must be the next one (`.conflict` otherwise).
     case insertAddress(AddressRecord)
+    /// Starts following a finalised transaction (`.duplicate` if it is followed already).
+    case insertTransactionWatch(TransactionWatchRecord)
+    /// Records a check of a claimed transaction and ends its lease (`.conflict` if the lease is not the owner's).
+    case updateTransactionWatch(TransactionWatchUpdate)
     /// Appends an audit event (the chain link is filled in by the store).
     case audit(OrganizationID, kind: String, subject: String, payload: [UInt8], at: Timestamp)
 }
@@ -132,7 +136,7 @@ public enum StoreChange: Sendable, Hashable {
 /// `SQLCoordinatorStore.connectPostgres(url:)` (CoordinatorStorage, ADR 0010); one conformance suite runs against
 /// both.
 public protocol CoordinatorStore: OrganizationStore, PolicyStore, IntentStore, ApprovalStore, AuditStore,
-    AccessStore, AddressStore
+    AccessStore, AddressStore, TransactionWatchStore
 {
     /// Applies `changes` in order in one transaction: all of them or none. Returns the audit events appended.
     /// This is how every use case writes, so a record and the audit event that reports it never part.

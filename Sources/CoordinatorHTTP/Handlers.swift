@@ -450,6 +450,18 @@ extension CoordinatorAPI {
         b["txid"] = signed.txid
         b["raw"] = Hex.encode(signed.raw)
         b.set("signedAt", signed.signedAt.seconds)
+        if let w = try await service.transactionWatch(p.organization, intent: signed.intent) {
+            var f = JSONBuilder()
+            f["network"] = w.network
+            f.set("attempts", Int64(w.attempts))
+            f.set("confirmations", w.confirmations)
+            if let h = w.blockHeight { f.set("blockHeight", h) }
+            if let e = w.lastError { f["lastError"] = e }
+            f.set("done", .bool(w.done))
+            f.set("updatedAt", w.updatedAt.seconds)
+            b.set("followUp", f.value)
+        }
+        b["state"] = try await service.intent(p.organization, id: signed.intent).state.rawValue
         return JSONResponse.make(.ok, b.value)
     }
 

@@ -30,6 +30,11 @@ public struct ServerConfiguration: Sendable {
     /// Bitcoin Core JSON-RPC chain sources by Bitcoin network name (a network has one source, of either kind).
     public var bitcoind: [String: String] = [:]
     public var maxBodyBytes = 1 << 20
+    /// Seconds between two rounds of the follow-up of finalised transactions (broadcast, confirmations); 0 turns
+    /// it off (another replica, or none, broadcasts).
+    public var followUpInterval = 5.0
+    /// Confirmations after which a broadcast transaction is `confirmed`.
+    public var requiredConfirmations = 6
     public var authRatePerSecond = 5.0
     public var authBurst = 20.0
     public var logLevel: Logger.Level = .info
@@ -66,7 +71,7 @@ public enum CoordinatorServer {
         for (name, url) in config.bitcoind {
             bitcoin[try Network(named: name)] = try BitcoinCoreRPCChain(baseURL: url)
         }
-        return ChainSources(bitcoin: bitcoin)
+        return ChainSources(bitcoin: bitcoin, requiredConfirmations: config.requiredConfirmations)
     }
 
     /// Runs the server until it is asked to stop.
@@ -99,7 +104,7 @@ public enum CoordinatorServer {
                     authRatePerSecond: config.authRatePerSecond, authBurst: config.authBurst,
                     openAPIDocument: try openAPIDocument(), metrics: { registry.emitToBuffer() }))
             let portFile = config.portFile
-            let app = Application(
+            var app = Application(
                 router: api.router(),
                 configuration: .init(address: .hostname(config.host, port: config.port), serverName: "kura"),
                 onServerRunning: { channel in
@@ -112,6 +117,12 @@ public enum CoordinatorServer {
                     }
                 },
                 logger: logger)
+            if config.followUpInterval > 0 {
+                app.addServices(
+                    FollowUpLoop(
+                        service: service, interval: .milliseconds(Int64(config.followUpInterval * 1000)),
+                        recheckSeconds: Int64(max(1, config.followUpInterval.rounded(.up))), logger: logger))
+            }
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
             logger.info("stopped")
         } catch {
@@ -119,5 +130,30 @@ public enum CoordinatorServer {
             throw error
         }
         await store.close()
+    }
+}
+
+/// The follow-up of finalised transactions as a background service: a round every `interval` until graceful
+/// shutdown. Each process claims work under its own random owner name, so replicas on one PostgreSQL share it.
+struct FollowUpLoop: Service {
+    let service: CoordinatorService
+    let interval: Duration
+    let recheckSeconds: Int64
+    let logger: Logger
+    let owner = "kura-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
+
+    func run() async throws {
+        let options = FollowUpOptions(recheckSeconds: recheckSeconds)
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let checked = try await service.followUp(owner: owner, options: options)
+                    if checked > 0 { logger.debug("follow-up round", metadata: ["checked": "\(checked)"]) }
+                } catch {
+                    logger.warning("follow-up round failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
     }
 }

@@ -240,5 +240,28 @@ struct Migration: Sendable {
                 ){strict}
                 """
             ]),
+        Migration(
+            name: "0009-transaction-watch",
+            statements: [
+                """
+                CREATE TABLE transaction_watch (
+                    org_id TEXT NOT NULL,
+                    intent_id TEXT NOT NULL,
+                    network TEXT NOT NULL CHECK (length(network) BETWEEN 9 AND 40),
+                    attempts {int} NOT NULL CHECK (attempts >= 0),
+                    last_error TEXT,
+                    block_height {int} CHECK (block_height >= 0),
+                    confirmations {int} NOT NULL CHECK (confirmations >= 0),
+                    next_check_at {int} NOT NULL,
+                    done {int} NOT NULL CHECK (done IN (0, 1)),
+                    lease_owner TEXT,
+                    lease_until {int},
+                    updated_at {int} NOT NULL,
+                    PRIMARY KEY (org_id, intent_id),
+                    FOREIGN KEY (org_id, intent_id) REFERENCES signed_transactions (org_id, intent_id)
+                ){strict}
+                """,
+                "CREATE INDEX transaction_watch_due ON transaction_watch (done, next_check_at)",
+            ]),
     ]
 }

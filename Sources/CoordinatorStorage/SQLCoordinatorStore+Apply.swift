@@ -141,6 +141,34 @@ extension SQLCoordinatorStore {
                         \(bind: Data(t.raw)), \(bind: t.signedAt.seconds))
                 """
             ).run()
+        case .insertTransactionWatch(let w):
+            try await db.raw(
+                """
+                INSERT INTO transaction_watch (org_id, intent_id, network, attempts, last_error, block_height,
+                                               confirmations, next_check_at, done, lease_owner, lease_until, updated_at)
+                VALUES (\(bind: w.organization.value), \(bind: w.intent.value), \(bind: w.network),
+                        \(bind: Int64(w.attempts)), \(bind: w.lastError), \(bind: w.blockHeight),
+                        \(bind: w.confirmations), \(bind: w.nextCheckAt.seconds), \(bind: w.done ? 1 : 0),
+                        NULL, NULL, \(bind: w.updatedAt.seconds))
+                """
+            ).run()
+        case .updateTransactionWatch(let update):
+            let u = update.record
+            let updated = try await db.raw(
+                """
+                UPDATE transaction_watch
+                SET attempts = \(bind: Int64(u.attempts)), last_error = \(bind: u.lastError),
+                    block_height = \(bind: u.blockHeight), confirmations = \(bind: u.confirmations),
+                    next_check_at = \(bind: u.nextCheckAt.seconds), done = \(bind: u.done ? 1 : 0),
+                    lease_owner = NULL, lease_until = NULL, updated_at = \(bind: u.updatedAt.seconds)
+                WHERE org_id = \(bind: u.organization.value) AND intent_id = \(bind: u.intent.value)
+                  AND lease_owner = \(bind: update.owner)
+                RETURNING intent_id
+                """
+            ).all()
+            guard !updated.isEmpty else {
+                throw StorageError(.conflict, "the follow-up of intent '\(u.intent)' is not leased to this process")
+            }
         case .insertToken(let t):
             try await db.raw(
                 """

@@ -18,7 +18,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help:
-            "A JSON configuration file (keys: host, port, dataDir, databaseURL, audience, bootstrapSecretFile, tokenLifetime, gapLimit, maxBodyBytes, logLevel)."
+            "A JSON configuration file (keys: host, port, dataDir, databaseURL, audience, bootstrapSecretFile, tokenLifetime, gapLimit, maxBodyBytes, logLevel, esplora, bitcoind, followInterval, confirmations)."
     )
     var config: String?
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
@@ -33,6 +33,13 @@ struct Serve: AsyncParsableCommand {
     var bootstrapSecretFile: String?
     @Option(help: "API token lifetime in seconds (default 43200).") var tokenLifetime: Int64?
     @Option(help: "Unused receive addresses allowed per wallet (default 20).") var gapLimit: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Seconds between two rounds of the follow-up that broadcasts signed transactions and watches them until "
+                + "confirmed (default 5; 0: off)."))
+    var followInterval: Double?
+    @Option(help: "Confirmations after which a broadcast transaction is confirmed (default 6).")
+    var confirmations: Int?
     @Option(
         name: .customLong("esplora"),
         help:
@@ -85,7 +92,7 @@ struct Serve: AsyncParsableCommand {
             else { throw ValidationError("cannot read the configuration file \(config) as a JSON object") }
             let known: Set<String> = [
                 "host", "port", "dataDir", "databaseURL", "audience", "bootstrapSecretFile", "tokenLifetime",
-                "gapLimit", "maxBodyBytes", "logLevel", "esplora", "bitcoind",
+                "gapLimit", "maxBodyBytes", "logLevel", "esplora", "bitcoind", "followInterval", "confirmations",
             ]
             if let unknown = object.keys.first(where: { !known.contains($0) }) {
                 throw ValidationError("unknown key '\(unknown)' in \(config)")
@@ -119,6 +126,17 @@ struct Serve: AsyncParsableCommand {
         c.gapLimit =
             try pick(gapLimit, "KURA_GAP_LIMIT", "gapLimit", { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } })
             ?? c.gapLimit
+        c.followUpInterval =
+            try pick(
+                followInterval, "KURA_FOLLOW_INTERVAL", "followInterval",
+                { Double($0).flatMap { $0 >= 0 && $0 <= 3600 ? $0 : nil } }) ?? c.followUpInterval
+        c.requiredConfirmations =
+            try pick(
+                confirmations, "KURA_CONFIRMATIONS", "confirmations",
+                { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } }) ?? c.requiredConfirmations
+        guard (0...3600).contains(c.followUpInterval), (1...1000).contains(c.requiredConfirmations) else {
+            throw ValidationError("--follow-interval must be 0…3600 seconds and --confirmations 1…1000")
+        }
         if let m = try pick(
             Int?.none, "KURA_MAX_BODY_BYTES", "maxBodyBytes",
             { Int($0).flatMap { (1024...(64 << 20)).contains($0) ? $0 : nil } })

@@ -41,7 +41,7 @@ struct StoreConformanceTests {
                 try await store.appliedMigrations() == [
                     "0001-organizations", "0002-policy-versions-members-credentials", "0003-intents",
                     "0004-approvals-bundles-receipts", "0005-audit-events", "0006-tokens-idempotency-addresses",
-                    "0007-receipt-results-signed-transactions", "0008-coin-reservations",
+                    "0007-receipt-results-signed-transactions", "0008-coin-reservations", "0009-transaction-watch",
                 ])
         }
     }
@@ -53,7 +53,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 8)
+            #expect(try await store.appliedMigrations().count == 9)
         }
     }
 
@@ -364,6 +364,74 @@ struct StoreConformanceTests {
                 organization: f.org, intent: try IntentID("i-9"), chain: "bitcoin",
                 txid: String(repeating: "cd", count: 32), raw: [1], signedAt: f.now)
             await expectStorageError(.missingReference) { _ = try await store.apply([.insertSignedTransaction(stray)]) }
+        }
+    }
+
+    @Test(
+        "finalised transactions are claimed by one follow-up process at a time, under a lease",
+        arguments: Backend.available)
+    func transactionFollowUp(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture("acme")
+            try await f.bootstrap(store)
+            var ids: [IntentID] = []
+            for n in 0..<6 {
+                let id = try IntentID("w-\(n)")
+                ids.append(id)
+                try await store.insertIntent(f.intent("w-\(n)", digestSeed: UInt8(60 + n), state: .signed))
+                _ = try await store.apply([
+                    .insertSignedTransaction(
+                        SignedTransactionRecord(
+                            organization: f.org, intent: id, chain: "bitcoin",
+                            txid: String(repeating: String(format: "%02x", n), count: 32), raw: [UInt8(n)],
+                            signedAt: f.now)),
+                    .insertTransactionWatch(
+                        TransactionWatchRecord(
+                            organization: f.org, intent: id, network: "bitcoin:regtest",
+                            nextCheckAt: f.now.adding(seconds: n == 5 ? 100 : 0), updatedAt: f.now)),
+                ])
+            }
+            let watch = TransactionWatchRecord(
+                organization: f.org, intent: ids[0], network: "bitcoin:regtest", nextCheckAt: f.now, updatedAt: f.now)
+            await expectStorageError(.duplicate) { _ = try await store.apply([.insertTransactionWatch(watch)]) }
+            // Two processes claiming at once never get the same transaction; the one not due yet is left.
+            let lease = f.now.adding(seconds: 60)
+            async let a = store.claimTransactionWatches(owner: "a", now: f.now, leaseUntil: lease, limit: 3)
+            async let b = store.claimTransactionWatches(owner: "b", now: f.now, leaseUntil: lease, limit: 3)
+            let (ca, cb) = try await (a, b)
+            let claimed = (ca + cb).map(\.watch.intent)
+            #expect(Set(claimed).count == claimed.count)
+            #expect(Set(claimed) == Set(ids.prefix(5)))
+            #expect(ca.allSatisfy { $0.state == .signed && $0.transaction.raw.count == 1 })
+            // While leased, nobody else gets them; after the lease, anyone may.
+            #expect(
+                try await store.claimTransactionWatches(owner: "c", now: f.now, leaseUntil: lease, limit: 9).isEmpty)
+            let later = f.now.adding(seconds: 61)
+            let retaken = try await store.claimTransactionWatches(
+                owner: "c", now: later, leaseUntil: later.adding(seconds: 60), limit: 9)
+            #expect(Set(retaken.map(\.watch.intent)) == Set(ids.prefix(5)))
+            // Only the holder of the lease records a check; recording ends the lease.
+            func update(_ owner: String, done: Bool) -> StoreChange {
+                .updateTransactionWatch(
+                    TransactionWatchUpdate(
+                        owner: owner,
+                        record: TransactionWatchRecord(
+                            organization: f.org, intent: ids[0], network: "bitcoin:regtest", attempts: 1,
+                            lastError: "rejected: x", blockHeight: 7, confirmations: 2, nextCheckAt: later, done: done,
+                            updatedAt: later)))
+            }
+            await expectStorageError(.conflict) { _ = try await store.apply([update("a", done: false)]) }
+            _ = try await store.apply([update("c", done: true)])
+            let stored = try await store.transactionWatch(f.org, intent: ids[0])
+            #expect(stored?.attempts == 1 && stored?.lastError == "rejected: x" && stored?.blockHeight == 7)
+            #expect(stored?.confirmations == 2 && stored?.done == true)
+            // Done: never claimed again.
+            let afterLease = later.adding(seconds: 120)
+            let again = try await store.claimTransactionWatches(
+                owner: "d", now: afterLease, leaseUntil: afterLease.adding(seconds: 60), limit: 9)
+            #expect(!again.map(\.watch.intent).contains(ids[0]))
+            #expect(again.count == 5)  // the other four, and the one that became due
+            #expect(try await store.transactionWatch(f.org, intent: try IntentID("w-9")) == nil)
         }
     }
 

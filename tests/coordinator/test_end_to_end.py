@@ -1,8 +1,9 @@
 """A withdrawal end to end through the real binaries, on SQLite and on PostgreSQL: the genesis policy → an
 intent signed by the initiator → two approvals → the unsigned PSBT built by `kura serve` from the dev chain
 (Esplora API) → the signing bundle → `kura-signer` signs → the result uploaded → the finalised transaction,
-which the dev chain (btclib's script engine, input by input) accepts and mines. For a single-sig wallet and
-for the 2-of-3 vault (two cold signers, partial signatures combined by the coordinator).
+which the coordinator broadcasts by itself and follows until confirmed (two blocks here), and which the dev
+chain (btclib's script engine, input by input) accepted and mined with the exact amounts. For a single-sig
+wallet and for the 2-of-3 vault (two cold signers, partial signatures combined by the coordinator).
 
 And the tampering test's signer half: the PSBT inside a stored bundle is edited in the database (an output
 appended, as in the 2024 incident); the cold signer refuses the bundle, and `kura audit verify` on the
@@ -12,6 +13,7 @@ import hashlib
 import json
 import pathlib
 import sys
+import time
 
 import pytest
 from embit.psbt import PSBT as EmbitPSBT
@@ -44,7 +46,8 @@ def world(request, chain, tmp_path_factory):
     # A company (and cold signers) per back end: each coordinator sees all of its signers' receipts.
     company = Company(tmp_path_factory.mktemp(f"company-{request.param}"))
     server = Server(tmp_path_factory.mktemp(f"e2e-{request.param}"), request.param,
-                    extra=["--esplora", f"regtest=http://127.0.0.1:{chain.port}"])
+                    extra=["--esplora", f"regtest=http://127.0.0.1:{chain.port}", "--follow-interval", "0.2",
+                           "--confirmations", "2"])
     try:
         # The organisation the cold signers were pinned to: the company's own genesis.
         org = Org(server, company, company.dir, organization="acme", genesis=(company.genesis, company.genesis_hash))
@@ -90,11 +93,39 @@ def sign_with(signer, org, intent_id, tmp: pathlib.Path):
     return reply
 
 
-def confirm(chain, raw_hex, txid):
-    status, text = chain.broadcast(raw_hex)
-    assert status == 200 and text == txid, text
+def transaction_of(server, org, intent_id):
+    status, body, _ = server.request("GET", f"/v1/orgs/{org.id}/intents/{intent_id}/transaction",
+                                     token=org.token("bob"))
+    assert status == 200, body
+    return body
+
+
+def wait_for(server, org, intent_id, done, what, timeout=30):
+    deadline = time.time() + timeout
+    while True:
+        body = transaction_of(server, org, intent_id)
+        if done(body):
+            return body
+        assert time.time() < deadline, f"{what}: {body}\n{server.logs()[-3000:]}"
+        time.sleep(0.1)
+
+
+def follow(server, org, chain, intent_id, txid):
+    """The coordinator broadcasts the signed transaction by itself, then follows it: still `broadcast` at one
+    confirmation, `confirmed` at the two it requires, with the height of the block that holds it."""
+    body = wait_for(server, org, intent_id, lambda b: b["state"] == "broadcast", "broadcast by the coordinator")
+    assert body["followUp"]["attempts"] == 1 and "lastError" not in body["followUp"], body
+    assert txid in chain.mempool()
     chain.mine()
-    assert chain.get(f"/tx/{txid}/status")["confirmed"] is True
+    height = chain.height()
+    body = wait_for(server, org, intent_id, lambda b: b["followUp"]["confirmations"] == 1, "one confirmation")
+    assert body["state"] == "broadcast" and body["followUp"]["blockHeight"] == height
+    chain.mine()
+    body = wait_for(server, org, intent_id, lambda b: b["state"] == "confirmed", "confirmed at two")
+    assert body["followUp"]["confirmations"] == 2 and body["followUp"]["blockHeight"] == height, body
+    assert body["followUp"]["done"] is True
+    assert chain.get(f"/tx/{txid}/status") == {**chain.get(f"/tx/{txid}/status"), "confirmed": True,
+                                               "block_height": height}
 
 
 def test_single_sig_withdrawal_end_to_end(world, chain, tmp_path):
@@ -115,7 +146,7 @@ def test_single_sig_withdrawal_end_to_end(world, chain, tmp_path):
     outs, txid = outputs_of(signed["raw"])
     assert txid == signed["txid"] == tx["id"]
     assert (address_to_scriptpubkey(EXCHANGE_BTC).data.hex(), AMOUNT) in outs
-    confirm(chain, signed["raw"], txid)
+    follow(server, org, chain, intent_id, txid)
     # The exchange received exactly the amount, per the chain.
     got = [o for o in chain.get(f"/tx/{txid}")["vout"] if o.get("scriptpubkey_address") == EXCHANGE_BTC]
     assert [o["value"] for o in got] == [AMOUNT]
@@ -147,7 +178,9 @@ def test_two_of_three_withdrawal_combines_partials(world, chain, tmp_path):
     # Two signatures and the witness script in every input's witness (2-of-3 P2WSH).
     tx = Transaction.parse(bytes.fromhex(signed["raw"]))
     assert all(len(i.witness.items) == 4 and i.witness.items[0] == b"" for i in tx.vin)
-    confirm(chain, signed["raw"], txid)
+    follow(server, org, chain, intent_id, txid)
+    got = [o for o in chain.get(f"/tx/{txid}")["vout"] if o.get("scriptpubkey_address") == EXCHANGE_BTC]
+    assert [o["value"] for o in got] == [AMOUNT]
 
 
 def test_tampered_psbt_is_refused_by_the_signer_and_reported_by_the_audit(world, chain, tmp_path):
@@ -285,7 +318,8 @@ def test_two_built_intents_never_share_a_coin(world, chain, tmp_path):
     assert inputs[0] and inputs[1] and not inputs[0] & inputs[1]
     for intent_id in (first, second):
         assert sign_with(org.co.signers[0], org, intent_id, tmp_path)["state"] == "signed"
-        code, signed, _ = kura_json("intent", "transaction", intent_id, "--session", org.login("bob"), "--json")
-        status, text = chain.broadcast(signed["raw"])
-        assert status == 200 and text == signed["txid"], text
-    chain.mine()
+        # Broadcast by the coordinator's follow-up.
+        wait_for(server, org, intent_id, lambda b: b["state"] == "broadcast", "broadcast by the coordinator")
+    chain.mine(2)
+    for intent_id in (first, second):
+        wait_for(server, org, intent_id, lambda b: b["state"] == "confirmed", "both confirmed")

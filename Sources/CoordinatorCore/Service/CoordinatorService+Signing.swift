@@ -11,6 +11,8 @@ public struct ChainSources: Sendable {
     public var ethereum: [ChainID: any EthereumChainPort]
     /// The confirmation target the Bitcoin fee rate is asked for.
     public var confirmationTarget: Int
+    /// The confirmations after which a broadcast transaction is `confirmed` (both chains).
+    public var requiredConfirmations: Int
     /// Bitcoin planning settings.
     public var bitcoinOptions: BitcoinPlanningOptions
     /// Ethereum planning settings.
@@ -19,12 +21,14 @@ public struct ChainSources: Sendable {
     /// Creates a set of chain sources (none by default: building then answers `unavailable`).
     public init(
         bitcoin: [Network: any BitcoinChainPort] = [:], ethereum: [ChainID: any EthereumChainPort] = [:],
-        confirmationTarget: Int = 6, bitcoinOptions: BitcoinPlanningOptions = BitcoinPlanningOptions(),
+        confirmationTarget: Int = 6, requiredConfirmations: Int = 6,
+        bitcoinOptions: BitcoinPlanningOptions = BitcoinPlanningOptions(),
         ethereumOptions: EthereumPlanningOptions = EthereumPlanningOptions()
     ) {
         self.bitcoin = bitcoin
         self.ethereum = ethereum
         self.confirmationTarget = confirmationTarget
+        self.requiredConfirmations = max(1, requiredConfirmations)
         self.bitcoinOptions = bitcoinOptions
         self.ethereumOptions = ethereumOptions
     }
@@ -501,9 +505,21 @@ extension CoordinatorService {
         let now = self.now
         let record = SignedTransactionRecord(
             organization: org, intent: id, chain: chain, txid: txid, raw: raw, signedAt: now)
+        guard let wallet = base.policies.last?.policy.wallet(base.intent.intent.wallet) else {
+            throw CoordinatorError(.unavailable, "the bundle of intent \(id) has no policy naming its wallet")
+        }
+        let network: String
+        switch wallet.chain {
+        case .bitcoin(let n): network = TransactionWatchRecord.networkName(bitcoin: n.name)
+        case .ethereum(let c): network = TransactionWatchRecord.networkName(ethereumChainID: c.value)
+        }
+        // Followed from now on: broadcast at the next round of the follow-up, then watched until confirmed.
+        let watch = TransactionWatchRecord(
+            organization: org, intent: id, network: network, nextCheckAt: now, updatedAt: now)
         do {
             _ = try await store.apply(
-                [.insertSignedTransaction(record)] + transition(org, id, from: .signing, to: .signed, at: now))
+                [.insertSignedTransaction(record), .insertTransactionWatch(watch)]
+                    + transition(org, id, from: .signing, to: .signed, at: now))
         } catch {
             if error.code != .conflict && error.code != .duplicate { throw CoordinatorError(error) }
         }
@@ -511,6 +527,13 @@ extension CoordinatorService {
     }
 
     /// The finalised transaction of an intent, or `notFound`.
+    /// The follow-up of an intent's finalised transaction (broadcast attempts, confirmations), or `nil`.
+    public func transactionWatch(_ org: OrganizationID, intent id: IntentID) async throws(CoordinatorError)
+        -> TransactionWatchRecord?
+    {
+        try await call { () async throws(StorageError) in try await store.transactionWatch(org, intent: id) }
+    }
+
     public func signedTransaction(_ org: OrganizationID, intent id: IntentID) async throws(CoordinatorError)
         -> SignedTransactionRecord
     {
