@@ -14,7 +14,8 @@ import WalletCrypto
 struct ChainCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chain", abstract: "Ask a chain source through Kura's chain port (the Esplora adapter).",
-        subcommands: [ChainTip.self, ChainUtxos.self, ChainFeeRate.self, ChainBroadcast.self, ChainStatus.self])
+        subcommands: [ChainTip.self, ChainUtxos.self, ChainFeeRate.self, ChainBroadcast.self, ChainStatus.self]
+            + ethChainSubcommands)
 }
 
 /// The options every `chain` command takes: where the Esplora server is and how patient to be.
