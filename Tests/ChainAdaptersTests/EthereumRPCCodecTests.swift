@@ -364,6 +364,17 @@ struct RPCBlockTests {
         #expect(try f.codec.block(try f.result(block(transactions: [])), number: 7)?.transactions == [])
     }
 
+    @Test func refusesEveryTruncatedPrefixOfABlockAnswer() throws {
+        let body = bytes(#"{"jsonrpc":"2.0","id":1,"result":\#(block())}"#)
+        guard case .result(let whole) = try f.codec.answer(body, id: 1) else {
+            throw ChainError(.rejected, "no result")
+        }
+        #expect(try f.codec.block(whole, number: 7) != nil)
+        for length in 0..<body.count {
+            #expect(refusal { try f.codec.answer(Array(body.prefix(length)), id: 1) }?.code == .invalidResponse)
+        }
+    }
+
     @Test func refusesMalformedBlocksEachBesideAValidOne() throws {
         #expect(refusal { try f.codec.block(try f.result(block()), number: 7) } == nil)
         let wrongChecksum = "\"" + f.alice.checksummed.replacingOccurrences(of: "A", with: "a", maxCount: 1) + "\""
