@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "ChainAdapters",
             dependencies: [
-                "CoordinatorCore", "Bitcoin", "WalletCrypto", "Governance",
+                "CoordinatorCore", "Bitcoin", "Ethereum", "WalletCrypto", "Governance",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -224,7 +224,7 @@ let package = Package(
         // The Esplora adapter's pure codec and its validation (no network).
         .testTarget(
             name: "ChainAdaptersTests",
-            dependencies: ["ChainAdapters", "CoordinatorCore", "Bitcoin", "WalletCrypto", "Governance"],
+            dependencies: ["ChainAdapters", "CoordinatorCore", "Bitcoin", "Ethereum", "WalletCrypto", "Governance"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -15,8 +15,9 @@ import WalletCrypto
 struct ChainCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chain",
-        abstract: "Ask a chain source through Kura's chain port (the Esplora or Bitcoin Core RPC adapter).",
-        subcommands: [ChainTip.self, ChainUtxos.self, ChainFeeRate.self, ChainBroadcast.self, ChainStatus.self])
+        abstract: "Ask a chain source through Kura's chain ports (Esplora, Bitcoin Core RPC, Ethereum JSON-RPC).",
+        subcommands: [ChainTip.self, ChainUtxos.self, ChainFeeRate.self, ChainBroadcast.self, ChainStatus.self]
+            + ethChainSubcommands)
 }
 
 /// The options every `chain` command takes: where the chain source is (one of an Esplora server or a Bitcoin Core

@@ -1,5 +1,6 @@
 public import Bitcoin
 public import Ethereum
+import WalletCrypto
 
 /// A failure of a chain adapter, the same for every adapter (Esplora, Bitcoin Core RPC, Ethereum JSON-RPC):
 /// callers match on ``code`` and never parse ``reason``.
@@ -183,4 +184,119 @@ public protocol EthereumChainPort: Sendable {
     /// The receipt of transaction `hash`, or `nil` while it is not in a block (pending, or unknown to the node:
     /// JSON-RPC does not tell the two apart).
     func receipt(_ hash: TransactionHash) async throws(ChainError) -> EthereumReceipt?
+
+    // Reading blocks and token transfers, for the deposit watcher.
+
+    /// The number of the chain source's latest block (`eth_blockNumber`).
+    func blockNumber() async throws(ChainError) -> UInt64
+
+    /// The block `number` of the chain source's best chain with its transactions, for incoming ether.
+    /// ``ChainError/Code/notFound`` when `number` is above the latest block.
+    func block(number: UInt64) async throws(ChainError) -> EthereumBlock
+
+    /// The ERC-20 `Transfer` events of contract `token` paying any of `recipients` in blocks `fromBlock` through
+    /// `toBlock` (both included), in chain order (block, then log index). An empty `recipients` or a `fromBlock`
+    /// above `toBlock` is an empty list.
+    func tokenTransfers(
+        token: EthereumAddress, recipients: [EthereumAddress], fromBlock: UInt64, toBlock: UInt64
+    ) async throws(ChainError) -> [EthereumTokenTransfer]
+}
+
+/// The hash of an Ethereum block: Keccak-256 of its RLP header. A type of its own, never a ``TransactionHash``.
+public struct EthereumBlockHash: Sendable, Hashable, CustomStringConvertible {
+    /// The 32 hash bytes.
+    public let bytes: [UInt8]
+
+    /// Wraps exactly 32 bytes; any other length is ``EthereumError/Code/invalidField``.
+    public init(bytes: [UInt8]) throws(EthereumError) {
+        guard bytes.count == 32 else {
+            throw EthereumError(.invalidField, "a block hash is 32 bytes, not \(bytes.count)")
+        }
+        self.bytes = bytes
+    }
+
+    /// `0x` and 64 lowercase hex digits.
+    public var description: String { "0x" + Hex.encode(bytes) }
+}
+
+/// A block of the chain source's best chain as the deposit watcher needs it: where it sits and the ether its
+/// transactions carry. The chain source is not proven honest by this value (no header is verified); the watcher
+/// waits for confirmations and checks each candidate's receipt.
+public struct EthereumBlock: Sendable, Hashable {
+    /// One transaction of the block: who sent how much ether to whom.
+    public struct Transaction: Sendable, Hashable {
+        /// Its hash.
+        public let hash: TransactionHash
+        /// The sender the chain source reports.
+        public let from: EthereumAddress
+        /// The recipient, `nil` for a contract creation.
+        public let to: EthereumAddress?
+        /// The ether it sends. It moves only if the transaction succeeded: a reverted transaction keeps its value
+        /// field, so a deposit needs ``EthereumReceipt/succeeded`` as well. Ether sent by contracts (internal
+        /// transfers) does not appear here.
+        public let value: Wei
+
+        /// Creates a transaction record.
+        public init(hash: TransactionHash, from: EthereumAddress, to: EthereumAddress?, value: Wei) {
+            self.hash = hash
+            self.from = from
+            self.to = to
+            self.value = value
+        }
+    }
+
+    /// Its number (height).
+    public let number: UInt64
+    /// Its hash.
+    public let hash: EthereumBlockHash
+    /// Its parent's hash, which lets a watcher notice a re-organisation.
+    public let parentHash: EthereumBlockHash
+    /// Its transactions, in block order.
+    public let transactions: [Transaction]
+
+    /// Creates a block record.
+    public init(
+        number: UInt64, hash: EthereumBlockHash, parentHash: EthereumBlockHash, transactions: [Transaction]
+    ) {
+        self.number = number
+        self.hash = hash
+        self.parentHash = parentHash
+        self.transactions = transactions
+    }
+}
+
+/// An ERC-20 `Transfer(address indexed from, address indexed to, uint256 value)` event (EIP-20) as a chain source
+/// reports it: which contract moved how many base units to whom, and where in the chain.
+public struct EthereumTokenTransfer: Sendable, Hashable {
+    /// The token contract that emitted the event.
+    public let token: EthereumAddress
+    /// The account the tokens left.
+    public let from: EthereumAddress
+    /// The account the tokens reached.
+    public let to: EthereumAddress
+    /// The amount in the token's base units (no decimals applied).
+    public let amount: UInt256
+    /// The transaction that emitted it.
+    public let transactionHash: TransactionHash
+    /// Its position among the block's logs.
+    public let logIndex: UInt64
+    /// The block that includes it.
+    public let blockNumber: UInt64
+    /// That block's hash.
+    public let blockHash: EthereumBlockHash
+
+    /// Creates a transfer record.
+    public init(
+        token: EthereumAddress, from: EthereumAddress, to: EthereumAddress, amount: UInt256,
+        transactionHash: TransactionHash, logIndex: UInt64, blockNumber: UInt64, blockHash: EthereumBlockHash
+    ) {
+        self.token = token
+        self.from = from
+        self.to = to
+        self.amount = amount
+        self.transactionHash = transactionHash
+        self.logIndex = logIndex
+        self.blockNumber = blockNumber
+        self.blockHash = blockHash
+    }
 }
