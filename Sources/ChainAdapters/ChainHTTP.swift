@@ -52,6 +52,24 @@ struct ChainHTTP: Sendable {
     let logger: Logger
     /// The adapter's name in log lines (`esplora`, `bitcoind`, …).
     let name: String
+    /// Headers sent with every request (an API key), never named in an error or a log line.
+    var headers: [(name: String, value: String)] = []
+    /// The chain source as errors name it (by default the base URL without credentials; an adapter whose URL path
+    /// may hold an API key names scheme, host and port only).
+    var redacted: String
+
+    init(
+        baseURL: ChainBaseURL, options: ChainHTTPOptions, client: HTTPClient, logger: Logger, name: String,
+        headers: [(name: String, value: String)] = [], redacted: String? = nil
+    ) {
+        self.baseURL = baseURL
+        self.options = options
+        self.client = client
+        self.logger = logger
+        self.name = name
+        self.headers = headers
+        self.redacted = redacted ?? baseURL.redacted
+    }
 
     /// Sends one request, retrying (with backoff) while `transient` says the answer is a passing failure (by default
     /// HTTP 429 and 5xx), and on no connection or a timeout. Only idempotent requests may be sent here. An oversize
@@ -74,7 +92,7 @@ struct ChainHTTP: Sendable {
                 if retry, case .success(let response) = result {
                     let error = bounded(
                         .unavailable,
-                        "\(method) \(path) at \(baseURL.redacted) answered HTTP \(response.status) after \(attempt) "
+                        "\(method) \(path) at \(redacted) answered HTTP \(response.status) after \(attempt) "
                             + "attempt(s): \(EsploraCodec.message(response.body))")
                     return Outcome(result: .failure(error), attempts: attempt)
                 }
@@ -94,12 +112,13 @@ struct ChainHTTP: Sendable {
 
     /// One attempt of one request within ``ChainHTTPOptions/requestTimeout``, body included: AsyncHTTPClient's
     /// deadline bounds the head of the answer but not a body that trickles in, so the attempt races a timer.
-    private func once(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String) async -> Result<
-        Response, ChainError
-    > {
+    func once(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String, label: String? = nil
+    ) async -> Result<Response, ChainError> {
         let timeout = options.requestTimeout
+        let label = label ?? "\(method) \(path)"
         return await withTaskGroup(of: Result<Response, ChainError>?.self) { group in
-            group.addTask { await self.exchange(method, path, body: body, contentType: contentType) }
+            group.addTask { await self.exchange(method, path, body: body, contentType: contentType, label: label) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return nil
@@ -107,20 +126,21 @@ struct ChainHTTP: Sendable {
             let first = await group.next()
             group.cancelAll()
             if case .some(.some(let result)) = first { return result }
-            return .failure(bounded(.unavailable, "\(method) \(path) at \(baseURL.redacted): timed out"))
+            return .failure(bounded(.unavailable, "\(label) at \(redacted): timed out"))
         }
     }
 
     /// One exchange, its failures mapped: no answer in time or no connection is `unavailable`, a body over the limit
     /// `invalidResponse`.
-    private func exchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String) async -> Result<
-        Response, ChainError
-    > {
+    private func exchange(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String, label: String
+    ) async -> Result<Response, ChainError> {
         var request = HTTPClientRequest(url: baseURL.url(path))
         request.method = method
         if let credentials = baseURL.credentials {
             request.setBasicAuth(username: credentials.user, password: credentials.password)
         }
+        for header in headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(body)
@@ -133,10 +153,10 @@ struct ChainHTTP: Sendable {
         } catch is NIOTooManyBytesError {
             return .failure(
                 bounded(
-                    .invalidResponse, "\(method) \(path) at \(baseURL.redacted): answer exceeds \(limit) bytes"))
+                    .invalidResponse, "\(label) at \(redacted): answer exceeds \(limit) bytes"))
         } catch {
             return .failure(
-                bounded(.unavailable, "\(method) \(path) at \(baseURL.redacted): \(Self.describe(error))"))
+                bounded(.unavailable, "\(label) at \(redacted): \(Self.describe(error))"))
         }
     }
 

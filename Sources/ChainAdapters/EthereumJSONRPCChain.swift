@@ -115,10 +115,8 @@ public struct EthereumJSONRPCChain: EthereumChainPort {
     public let codec: EthereumRPCCodec
     /// The node as errors name it: scheme, host and port, never the path, userinfo or API key.
     public let redactedURL: String
-    private let url: EsploraBaseURL
-    private let authorization: EthereumRPCAuthorization?
-    private let client: HTTPClient
     private let logger: Logger
+    private let http: ChainHTTP
 
     /// Creates an adapter for the node at `url` (`http` or `https`, an optional path and userinfo credentials) with
     /// an optional authorization header. ``ChainError/Code/unavailable`` when the URL is not a valid one, or when it
@@ -127,23 +125,31 @@ public struct EthereumJSONRPCChain: EthereumChainPort {
         url: String, authorization: EthereumRPCAuthorization? = nil, client: HTTPClient = .shared,
         options: Options = Options(), logger: Logger = Logger(label: "kura.chain.ethereum")
     ) throws(ChainError) {
+        let parsed: ChainBaseURL
         do {
-            self.url = try EsploraBaseURL(url)
+            parsed = try ChainBaseURL(url)
         } catch {
             // The same rules as an Esplora base URL; the reason never repeats the URL.
             let why = error.reason.split(separator: ":", maxSplits: 1).last.map(String.init) ?? ""
             throw ChainError(.unavailable, "invalid JSON-RPC URL:\(why)")
         }
-        if self.url.credentials != nil, authorization?.name.lowercased() == "authorization" {
+        if parsed.credentials != nil, authorization?.name.lowercased() == "authorization" {
             throw ChainError(.unavailable, "the URL's userinfo and the bearer token both want the Authorization header")
         }
-        self.redactedURL = "\(self.url.scheme)://\(self.url.authority)"
-        self.authorization = authorization
+        self.redactedURL = "\(parsed.scheme)://\(parsed.authority)"
         self.options = options
         self.codec = EthereumRPCCodec(
             maxResponseBytes: max(1, options.maxResponseBytes), maxArrayElements: max(1, options.maxArrayElements))
-        self.client = client
         self.logger = logger
+        var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+        if let authorization { headers.append((authorization.name, authorization.value)) }
+        self.http = ChainHTTP(
+            baseURL: parsed,
+            options: ChainHTTPOptions(
+                requestTimeout: options.requestTimeout, retries: options.retries,
+                initialBackoff: options.initialBackoff, maxBackoff: options.maxBackoff,
+                maxResponseBytes: max(1, options.maxResponseBytes)),
+            client: client, logger: logger, name: "ethereum", headers: headers, redacted: self.redactedURL)
     }
 
     // MARK: - EthereumChainPort
@@ -282,12 +288,6 @@ public struct EthereumJSONRPCChain: EthereumChainPort {
         var attempts: Int
     }
 
-    /// An answer: its status code and its body (at most `maxResponseBytes`).
-    struct Response {
-        var status: Int
-        var body: [UInt8]
-    }
-
     private func call(_ request: EthereumRPCRequest) async throws(ChainError) -> JSONValue {
         switch await send(request).result {
         case .success(let result): return result
@@ -324,8 +324,9 @@ public struct EthereumJSONRPCChain: EthereumChainPort {
     /// One attempt: the exchange, then the HTTP status and the JSON-RPC envelope read.
     private func attemptOnce(_ request: EthereumRPCRequest, id: Int) async -> Result<JSONValue, ChainError> {
         let method = request.method
-        let response: Response
-        switch await once(codec.encode(request, id: id), method: method) {
+        let response: ChainHTTP.Response
+        let body = codec.encode(request, id: id)
+        switch await http.once(.POST, "", body: body, contentType: "application/json", label: method) {
         case .success(let r): response = r
         case .failure(let error): return .failure(error)
         }
@@ -347,72 +348,4 @@ public struct EthereumJSONRPCChain: EthereumChainPort {
             return .failure(bounded(error.code, "\(method) at \(redactedURL): \(error.reason)"))
         }
     }
-
-    /// One exchange within ``Options/requestTimeout``, body included: AsyncHTTPClient's deadline bounds the head of
-    /// the answer but not a body that trickles in, so the exchange races a timer.
-    private func once(_ body: [UInt8], method: String) async -> Result<Response, ChainError> {
-        let timeout = options.requestTimeout
-        return await withTaskGroup(of: Result<Response, ChainError>?.self) { group in
-            group.addTask { await self.exchange(body, method: method) }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next()
-            group.cancelAll()
-            if case .some(.some(let result)) = first { return result }
-            return .failure(bounded(.unavailable, "\(method) at \(redactedURL): timed out"))
-        }
-    }
-
-    /// One `POST`, its failures mapped: no answer in time or no connection is `unavailable`, a body over the limit
-    /// `invalidResponse`.
-    private func exchange(_ body: [UInt8], method: String) async -> Result<Response, ChainError> {
-        var request = HTTPClientRequest(url: url.url(""))
-        request.method = .POST
-        if let credentials = url.credentials {
-            request.setBasicAuth(username: credentials.user, password: credentials.password)
-        }
-        if let authorization {
-            request.headers.replaceOrAdd(name: authorization.name, value: authorization.value)
-        }
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.body = .bytes(body)
-        let limit = codec.maxResponseBytes
-        do {
-            let response = try await client.execute(request, timeout: Self.timeAmount(options.requestTimeout))
-            let buffer = try await response.body.collect(upTo: limit)
-            return .success(Response(status: Int(response.status.code), body: Array(buffer.readableBytesView)))
-        } catch is NIOTooManyBytesError {
-            return .failure(bounded(.invalidResponse, "\(method) at \(redactedURL): answer exceeds \(limit) bytes"))
-        } catch {
-            return .failure(bounded(.unavailable, "\(method) at \(redactedURL): \(Self.describe(error))"))
-        }
-    }
-
-    /// A transport failure in a few words (no URL: AsyncHTTPClient's errors may repeat the request's).
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            let timeouts: [HTTPClientError] = [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout]
-            if timeouts.contains(error) { return "timed out" }
-            if error == .remoteConnectionClosed { return "the server closed the connection" }
-            return "HTTP client error \(EsploraCodec.sanitised(String(describing: error), limit: 80))"
-        }
-        let text = String(describing: error)
-        if text.contains("onnection refused") || text.contains("ECONNREFUSED") { return "connection refused" }
-        return "no answer: \(EsploraCodec.sanitised(String(describing: type(of: error)), limit: 60))"
-    }
-
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !nanoseconds.overflow else { return .hours(24) }
-        return .nanoseconds(max(1, nanoseconds.partialValue + attoseconds / 1_000_000_000))
-    }
-}
-
-/// A ChainError whose reason is sanitised and bounded, whatever went into it.
-private func bounded(_ code: ChainError.Code, _ reason: String) -> ChainError {
-    ChainError(code, EsploraCodec.sanitised(reason, limit: 2 * EthereumRPCCodec.maxReasonLength))
 }

@@ -144,7 +144,7 @@ struct FollowUpLoop: Service {
 
     func run() async throws {
         let options = FollowUpOptions(recheckSeconds: recheckSeconds)
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let checked = try await service.followUp(owner: owner, options: options)

@@ -1,6 +1,6 @@
-public import Bitcoin
+import Bitcoin
 import Ethereum
-public import Governance
+import Governance
 import WalletCrypto
 
 /// How the follow-up of finalised transactions paces itself.
