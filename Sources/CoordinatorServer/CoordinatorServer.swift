@@ -3,6 +3,7 @@ import ChainAdapters
 import CoordinatorCore
 import CoordinatorHTTP
 import CoordinatorStorage
+import Ethereum
 import Foundation
 import Governance
 import Hummingbird
@@ -29,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var esplora: [String: String] = [:]
     /// Bitcoin Core JSON-RPC chain sources by Bitcoin network name (a network has one source, of either kind).
     public var bitcoind: [String: String] = [:]
+    /// Ethereum JSON-RPC chain sources by chain id.
+    public var ethereum: [UInt64: String] = [:]
     public var maxBodyBytes = 1 << 20
     /// Seconds between two rounds of the follow-up of finalised transactions (broadcast, confirmations); 0 turns
     /// it off (another replica, or none, broadcasts).
@@ -71,7 +74,14 @@ public enum CoordinatorServer {
         for (name, url) in config.bitcoind {
             bitcoin[try Network(named: name)] = try BitcoinCoreRPCChain(baseURL: url)
         }
-        return ChainSources(bitcoin: bitcoin, requiredConfirmations: config.requiredConfirmations)
+        var ethereum: [ChainID: any EthereumChainPort] = [:]
+        for (id, url) in config.ethereum {
+            // The node must be on the chain the policy names: checked before every build and broadcast.
+            ethereum[ChainID(id)] = try EthereumJSONRPCChain(
+                url: url, options: EthereumJSONRPCChain.Options(expectedChainID: ChainID(id)))
+        }
+        return ChainSources(
+            bitcoin: bitcoin, ethereum: ethereum, requiredConfirmations: config.requiredConfirmations)
     }
 
     /// Runs the server until it is asked to stop.

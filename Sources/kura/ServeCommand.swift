@@ -18,7 +18,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help:
-            "A JSON configuration file (keys: host, port, dataDir, databaseURL, audience, bootstrapSecretFile, tokenLifetime, gapLimit, maxBodyBytes, logLevel, esplora, bitcoind, followInterval, confirmations)."
+            "A JSON configuration file (keys: host, port, dataDir, databaseURL, audience, bootstrapSecretFile, tokenLifetime, gapLimit, maxBodyBytes, logLevel, esplora, bitcoind, ethereum, followInterval, confirmations)."
     )
     var config: String?
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
@@ -53,6 +53,12 @@ struct Serve: AsyncParsableCommand {
                 + "regtest=http://user:password@127.0.0.1:18443; prefer KURA_BITCOIND or the file for credentials); "
                 + "repeatable."))
     var bitcoind: [String] = []
+    @Option(
+        name: .customLong("ethereum"),
+        help: ArgumentHelp(
+            "An Ethereum chain source as CHAIN-ID=URL (standard JSON-RPC, e.g. 1=https://node.example/KEY; prefer "
+                + "KURA_ETHEREUM or the file when the URL holds a key); repeatable."))
+    var ethereum: [String] = []
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     var logLevel: String?
 
@@ -71,11 +77,14 @@ struct Serve: AsyncParsableCommand {
         var sources: [String: String] = [:]
         for pair in pairs {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, ["mainnet", "testnet", "signet", "regtest"].contains(parts[0]),
+            let names = kind == "ethereum" ? [parts.first ?? ""] : ["mainnet", "testnet", "signet", "regtest"]
+            guard parts.count == 2, names.contains(parts[0]),
                 parts[1].hasPrefix("http://") || parts[1].hasPrefix("https://")
             else {
                 throw ValidationError(
-                    "a \(kind) source is NETWORK=URL (mainnet, testnet, signet or regtest; http or https)")
+                    kind == "ethereum"
+                        ? "an ethereum source is CHAIN-ID=URL (http or https)"
+                        : "a \(kind) source is NETWORK=URL (mainnet, testnet, signet or regtest; http or https)")
             }
             guard sources[parts[0]] == nil else { throw ValidationError("two \(kind) sources for \(parts[0])") }
             sources[parts[0]] = parts[1]
@@ -92,7 +101,7 @@ struct Serve: AsyncParsableCommand {
             else { throw ValidationError("cannot read the configuration file \(config) as a JSON object") }
             let known: Set<String> = [
                 "host", "port", "dataDir", "databaseURL", "audience", "bootstrapSecretFile", "tokenLifetime",
-                "gapLimit", "maxBodyBytes", "logLevel", "esplora", "bitcoind", "followInterval", "confirmations",
+                "gapLimit", "maxBodyBytes", "logLevel", "esplora", "bitcoind", "ethereum", "followInterval", "confirmations",
             ]
             if let unknown = object.keys.first(where: { !known.contains($0) }) {
                 throw ValidationError("unknown key '\(unknown)' in \(config)")
@@ -151,6 +160,12 @@ struct Serve: AsyncParsableCommand {
         c.portFile = portFile
         c.esplora = try chainSources(esplora, env: env["KURA_ESPLORA"], file: file["esplora"], kind: "esplora")
         c.bitcoind = try chainSources(bitcoind, env: env["KURA_BITCOIND"], file: file["bitcoind"], kind: "bitcoind")
+        for (id, url) in try chainSources(ethereum, env: env["KURA_ETHEREUM"], file: file["ethereum"], kind: "ethereum") {
+            guard let chainID = UInt64(id), chainID > 0 else {
+                throw ValidationError("an ethereum source is CHAIN-ID=URL with a decimal chain id")
+            }
+            c.ethereum[chainID] = url
+        }
         if let both = c.esplora.keys.first(where: { c.bitcoind[$0] != nil }) {
             throw ValidationError("two Bitcoin chain sources for \(both): name Esplora or Bitcoin Core, not both")
         }
