@@ -101,7 +101,8 @@ struct Serve: AsyncParsableCommand {
             else { throw ValidationError("cannot read the configuration file \(config) as a JSON object") }
             let known: Set<String> = [
                 "host", "port", "dataDir", "databaseURL", "audience", "bootstrapSecretFile", "tokenLifetime",
-                "gapLimit", "maxBodyBytes", "logLevel", "esplora", "bitcoind", "ethereum", "followInterval", "confirmations",
+                "gapLimit", "maxBodyBytes", "logLevel", "esplora", "bitcoind", "ethereum", "followInterval",
+                "confirmations",
             ]
             if let unknown = object.keys.first(where: { !known.contains($0) }) {
                 throw ValidationError("unknown key '\(unknown)' in \(config)")
@@ -160,7 +161,8 @@ struct Serve: AsyncParsableCommand {
         c.portFile = portFile
         c.esplora = try chainSources(esplora, env: env["KURA_ESPLORA"], file: file["esplora"], kind: "esplora")
         c.bitcoind = try chainSources(bitcoind, env: env["KURA_BITCOIND"], file: file["bitcoind"], kind: "bitcoind")
-        for (id, url) in try chainSources(ethereum, env: env["KURA_ETHEREUM"], file: file["ethereum"], kind: "ethereum") {
+        for (id, url) in try chainSources(ethereum, env: env["KURA_ETHEREUM"], file: file["ethereum"], kind: "ethereum")
+        {
             guard let chainID = UInt64(id), chainID > 0 else {
                 throw ValidationError("an ethereum source is CHAIN-ID=URL with a decimal chain id")
             }
