@@ -128,6 +128,12 @@ public enum StoreChange: Sendable, Hashable {
     case insertTransactionWatch(TransactionWatchRecord)
     /// Records a check of a claimed transaction and ends its lease (`.conflict` if the lease is not the owner's).
     case updateTransactionWatch(TransactionWatchUpdate)
+    /// Starts scanning a wallet for deposits; nothing when it is scanned already.
+    case ensureDepositScan(OrganizationID, WalletID, at: Timestamp)
+    /// Records where a claimed scan got to and ends its lease (`.conflict` if the lease is not `owner`'s).
+    case updateDepositScan(owner: String, DepositScanRecord)
+    /// Records a deposit, or its new state (a confirmed deposit is never changed again).
+    case upsertDeposit(DepositRecord)
     /// Appends an audit event (the chain link is filled in by the store).
     case audit(OrganizationID, kind: String, subject: String, payload: [UInt8], at: Timestamp)
 }
@@ -136,7 +142,7 @@ public enum StoreChange: Sendable, Hashable {
 /// `SQLCoordinatorStore.connectPostgres(url:)` (CoordinatorStorage, ADR 0010); one conformance suite runs against
 /// both.
 public protocol CoordinatorStore: OrganizationStore, PolicyStore, IntentStore, ApprovalStore, AuditStore,
-    AccessStore, AddressStore, TransactionWatchStore
+    AccessStore, AddressStore, TransactionWatchStore, DepositStore
 {
     /// Applies `changes` in order in one transaction: all of them or none. Returns the audit events appended.
     /// This is how every use case writes, so a record and the audit event that reports it never part.

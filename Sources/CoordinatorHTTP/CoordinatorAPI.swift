@@ -104,6 +104,7 @@ public struct CoordinatorAPI: Sendable {
         add(.get, org + "/intents/{intent}/transaction", .member(anyMember))
         add(.get, org + "/intents/{intent}/bundle", .member(operators))
         add(.post, org + "/intents/{intent}/results", .member(operators), creates: true)
+        add(.get, org + "/history", .member(anyMember))
         add(.get, org + "/audit", .member(anyMember))
         add(.get, org + "/audit/export", .member(anyMember))
         return r
@@ -139,6 +140,7 @@ public struct CoordinatorAPI: Sendable {
         router.get("/v1/orgs/:org/intents/:intent/transaction") { req, ctx in try await api.getTransaction(req, ctx) }
         router.get("/v1/orgs/:org/intents/:intent/bundle") { req, ctx in try await api.getBundle(req, ctx) }
         router.post("/v1/orgs/:org/intents/:intent/results") { req, ctx in try await api.submitResult(req, ctx) }
+        router.get("/v1/orgs/:org/history") { req, ctx in try await api.listHistory(req, ctx) }
         router.get("/v1/orgs/:org/audit") { req, ctx in try await api.listAudit(req, ctx) }
         router.get("/v1/orgs/:org/audit/export") { req, ctx in try await api.exportAudit(req, ctx) }
         return router

@@ -350,6 +350,69 @@ extension CoordinatorAPI {
         return id
     }
 
+    /// `GET /history?wallet=&kind=deposit|withdrawal&state=&since=&limit=&format=json|csv`.
+    func listHistory(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
+        let p = try await principal(request, context, roles: Self.anyMember, action: "read the history")
+        let q = request.uri.queryParameters
+        var filter = HistoryFilter()
+        if let w = q["wallet"] {
+            guard let id = try? WalletID(String(w)) else { throw CoordinatorError(.malformed, "wallet is not an id") }
+            filter.wallet = id
+        }
+        if let k = q["kind"] {
+            guard k == "deposit" || k == "withdrawal" else {
+                throw CoordinatorError(.malformed, "kind is deposit or withdrawal")
+            }
+            filter.kind = String(k)
+        }
+        if let st = q["state"] {
+            let known =
+                DepositRecord.State.allCases.map(\.rawValue) + IntentLifecycle.State.allCases.map(\.rawValue)
+            guard known.contains(String(st)) else {
+                throw CoordinatorError(.malformed, "unknown state '\(st.prefix(30))'")
+            }
+            filter.state = String(st)
+        }
+        if let since = q["since"] {
+            guard let n = Int64(since), let t = try? Timestamp(seconds: n) else {
+                throw CoordinatorError(.malformed, "since is a time in seconds since 1970")
+            }
+            filter.since = t
+        }
+        if let l = q["limit"] {
+            guard let n = Int(l), (1...5000).contains(n) else {
+                throw CoordinatorError(.malformed, "limit must be 1 to 5000")
+            }
+            filter.limit = n
+        }
+        let format = q["format"].map(String.init) ?? "json"
+        guard format == "json" || format == "csv" else { throw CoordinatorError(.malformed, "format is json or csv") }
+        let entries = try await service.history(p.organization, filter: filter)
+        if format == "csv" {
+            var text = CSV.line(HistoryEntry.csvHeader)
+            for e in entries { text += CSV.line(e.csvFields) }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/csv; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"kura-history-\(p.organization).csv\""
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        return JSONResponse.make(
+            .ok,
+            .object([
+                "entries": .array(
+                    entries.map { e in
+                        var b = JSONBuilder()
+                        for (name, value) in zip(HistoryEntry.csvHeader, e.csvFields) where !value.isEmpty {
+                            b[name] = value
+                        }
+                        b.set("confirmations", e.confirmations)
+                        b.set("at", e.at.seconds)
+                        return b.value
+                    })
+            ]))
+    }
+
     func listIntents(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
         let p = try await principal(request, context, roles: Self.anyMember, action: "list intents")
         var state: IntentLifecycle.State?

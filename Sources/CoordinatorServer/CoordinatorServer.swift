@@ -143,7 +143,7 @@ public enum CoordinatorServer {
     }
 }
 
-/// The follow-up of finalised transactions as a background service: a round every `interval` until graceful
+/// The follow-up of finalised transactions and the deposit scan as a background service: a round every `interval` until graceful
 /// shutdown. Each process claims work under its own random owner name, so replicas on one PostgreSQL share it.
 struct FollowUpLoop: Service {
     let service: CoordinatorService
@@ -161,6 +161,12 @@ struct FollowUpLoop: Service {
                     if checked > 0 { logger.debug("follow-up round", metadata: ["checked": "\(checked)"]) }
                 } catch {
                     logger.warning("follow-up round failed", metadata: ["error": "\(error)"])
+                }
+                do {
+                    let scanned = try await service.scanDeposits(owner: owner, options: options)
+                    if scanned > 0 { logger.debug("deposit scan round", metadata: ["wallets": "\(scanned)"]) }
+                } catch {
+                    logger.warning("deposit scan round failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: interval)
             }

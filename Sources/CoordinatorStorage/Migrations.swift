@@ -263,5 +263,43 @@ struct Migration: Sendable {
                 """,
                 "CREATE INDEX transaction_watch_due ON transaction_watch (done, next_check_at)",
             ]),
+        Migration(
+            name: "0010-deposits",
+            statements: [
+                """
+                CREATE TABLE deposits (
+                    org_id TEXT NOT NULL,
+                    wallet_id TEXT NOT NULL,
+                    chain TEXT NOT NULL CHECK (chain IN ('bitcoin', 'ethereum')),
+                    txid TEXT NOT NULL CHECK (length(txid) BETWEEN 64 AND 66),
+                    position {int} NOT NULL CHECK (position >= -1),
+                    asset TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    amount TEXT NOT NULL,
+                    block_height {int} CHECK (block_height >= 0),
+                    confirmations {int} NOT NULL CHECK (confirmations >= 0),
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'removed')),
+                    first_seen_at {int} NOT NULL,
+                    updated_at {int} NOT NULL,
+                    PRIMARY KEY (org_id, chain, txid, position),
+                    FOREIGN KEY (org_id) REFERENCES organizations (id)
+                ){strict}
+                """,
+                "CREATE INDEX deposits_by_wallet ON deposits (org_id, wallet_id, first_seen_at)",
+                """
+                CREATE TABLE deposit_scans (
+                    org_id TEXT NOT NULL,
+                    wallet_id TEXT NOT NULL,
+                    next_block {int},
+                    last_hash TEXT,
+                    next_check_at {int} NOT NULL,
+                    lease_owner TEXT,
+                    lease_until {int},
+                    updated_at {int} NOT NULL,
+                    PRIMARY KEY (org_id, wallet_id),
+                    FOREIGN KEY (org_id) REFERENCES organizations (id)
+                ){strict}
+                """,
+            ]),
     ]
 }

@@ -169,6 +169,46 @@ extension SQLCoordinatorStore {
             guard !updated.isEmpty else {
                 throw StorageError(.conflict, "the follow-up of intent '\(u.intent)' is not leased to this process")
             }
+        case .ensureDepositScan(let org, let wallet, let at):
+            try await db.raw(
+                """
+                INSERT INTO deposit_scans (org_id, wallet_id, next_block, last_hash, next_check_at, lease_owner,
+                                           lease_until, updated_at)
+                VALUES (\(bind: org.value), \(bind: wallet.value), NULL, NULL, \(bind: at.seconds), NULL, NULL,
+                        \(bind: at.seconds))
+                ON CONFLICT (org_id, wallet_id) DO NOTHING
+                """
+            ).run()
+        case .updateDepositScan(let owner, let r):
+            let updated = try await db.raw(
+                """
+                UPDATE deposit_scans
+                SET next_block = \(bind: r.nextBlock), last_hash = \(bind: r.lastHash),
+                    next_check_at = \(bind: r.nextCheckAt.seconds), lease_owner = NULL, lease_until = NULL,
+                    updated_at = \(bind: r.updatedAt.seconds)
+                WHERE org_id = \(bind: r.organization.value) AND wallet_id = \(bind: r.wallet.value)
+                  AND lease_owner = \(bind: owner)
+                RETURNING wallet_id
+                """
+            ).all()
+            guard !updated.isEmpty else {
+                throw StorageError(.conflict, "the deposit scan of '\(r.wallet)' is not leased to this process")
+            }
+        case .upsertDeposit(let d):
+            try await db.raw(
+                """
+                INSERT INTO deposits (org_id, wallet_id, chain, txid, position, asset, address, amount, block_height,
+                                      confirmations, state, first_seen_at, updated_at)
+                VALUES (\(bind: d.organization.value), \(bind: d.wallet.value), \(bind: d.chain), \(bind: d.txid),
+                        \(bind: d.position), \(bind: d.asset.value), \(bind: d.address), \(bind: d.amount.description),
+                        \(bind: d.blockHeight), \(bind: d.confirmations), \(bind: d.state.rawValue),
+                        \(bind: d.firstSeenAt.seconds), \(bind: d.updatedAt.seconds))
+                ON CONFLICT (org_id, chain, txid, position) DO UPDATE
+                SET block_height = excluded.block_height, confirmations = excluded.confirmations,
+                    state = excluded.state, updated_at = excluded.updated_at
+                WHERE deposits.state <> 'confirmed'
+                """
+            ).run()
         case .insertToken(let t):
             try await db.raw(
                 """

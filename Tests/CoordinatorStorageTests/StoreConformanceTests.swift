@@ -42,6 +42,7 @@ struct StoreConformanceTests {
                     "0001-organizations", "0002-policy-versions-members-credentials", "0003-intents",
                     "0004-approvals-bundles-receipts", "0005-audit-events", "0006-tokens-idempotency-addresses",
                     "0007-receipt-results-signed-transactions", "0008-coin-reservations", "0009-transaction-watch",
+                    "0010-deposits",
                 ])
         }
     }
@@ -53,7 +54,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 9)
+            #expect(try await store.appliedMigrations().count == 10)
         }
     }
 
@@ -432,6 +433,46 @@ struct StoreConformanceTests {
             #expect(!again.map(\.watch.intent).contains(ids[0]))
             #expect(again.count == 5)  // the other four, and the one that became due
             #expect(try await store.transactionWatch(f.org, intent: try IntentID("w-9")) == nil)
+        }
+    }
+
+    @Test("deposits are recorded once, a confirmed one never changes, scans are leased", arguments: Backend.available)
+    func deposits(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture("acme")
+            try await f.bootstrap(store)
+            let wallet = try WalletID("btc-main")
+            func record(_ state: DepositRecord.State, confirmations: Int64, at: Timestamp) throws -> DepositRecord {
+                DepositRecord(
+                    organization: f.org, wallet: wallet, chain: "bitcoin", txid: String(repeating: "ab", count: 32),
+                    position: 1, asset: try AssetID("btc"), address: "bcrt1qexample", amount: BaseUnits(UInt64(5000)),
+                    blockHeight: confirmations > 0 ? 100 : nil, confirmations: confirmations, state: state,
+                    firstSeenAt: f.now, updatedAt: at)
+            }
+            _ = try await store.apply([.upsertDeposit(try record(.pending, confirmations: 0, at: f.now))])
+            _ = try await store.apply([.upsertDeposit(try record(.pending, confirmations: 1, at: f.now))])
+            #expect(try await store.deposits(f.org, wallet: wallet, limit: 10).map(\.confirmations) == [1])
+            let confirmed = try record(.confirmed, confirmations: 2, at: f.now)
+            _ = try await store.apply([.upsertDeposit(confirmed)])
+            // Confirmed is final: a later (stale or lying) observation does not change it.
+            _ = try await store.apply([.upsertDeposit(try record(.removed, confirmations: 0, at: f.now))])
+            #expect(try await store.deposits(f.org, wallet: wallet, limit: 10) == [confirmed])
+            #expect(try await store.deposits(f.org, wallet: try WalletID("other"), limit: 10).isEmpty)
+            #expect(try await store.organizationIDs() == [f.org])
+            // Scans: created once, claimed by one process at a time, updated only by the holder.
+            _ = try await store.apply([.ensureDepositScan(f.org, wallet, at: f.now)])
+            _ = try await store.apply([.ensureDepositScan(f.org, wallet, at: f.now)])
+            let lease = f.now.adding(seconds: 60)
+            let first = try await store.claimDepositScans(owner: "a", now: f.now, leaseUntil: lease, limit: 5)
+            #expect(first.map(\.wallet) == [wallet] && first.first?.nextBlock == nil)
+            #expect(try await store.claimDepositScans(owner: "b", now: f.now, leaseUntil: lease, limit: 5).isEmpty)
+            let moved = DepositScanRecord(
+                organization: f.org, wallet: wallet, nextBlock: 42, lastHash: "0x" + String(repeating: "cd", count: 32),
+                nextCheckAt: f.now, updatedAt: f.now)
+            await expectStorageError(.conflict) { _ = try await store.apply([.updateDepositScan(owner: "b", moved)]) }
+            _ = try await store.apply([.updateDepositScan(owner: "a", moved)])
+            let again = try await store.claimDepositScans(owner: "b", now: f.now, leaseUntil: lease, limit: 5)
+            #expect(again.first?.nextBlock == 42 && again.first?.lastHash == moved.lastHash)
         }
     }
 
