@@ -134,6 +134,10 @@ public enum StoreChange: Sendable, Hashable {
     case updateDepositScan(owner: String, DepositScanRecord)
     /// Records a deposit, or its new state (a confirmed deposit is never changed again).
     case upsertDeposit(DepositRecord)
+    /// Queues a webhook delivery.
+    case enqueueWebhook(WebhookDelivery)
+    /// Records an attempt of a claimed delivery and ends its lease (`.conflict` if the lease is not `owner`'s).
+    case updateWebhook(owner: String, WebhookDelivery)
     /// Appends an audit event (the chain link is filled in by the store).
     case audit(OrganizationID, kind: String, subject: String, payload: [UInt8], at: Timestamp)
 }
@@ -142,7 +146,7 @@ public enum StoreChange: Sendable, Hashable {
 /// `SQLCoordinatorStore.connectPostgres(url:)` (CoordinatorStorage, ADR 0010); one conformance suite runs against
 /// both.
 public protocol CoordinatorStore: OrganizationStore, PolicyStore, IntentStore, ApprovalStore, AuditStore,
-    AccessStore, AddressStore, TransactionWatchStore, DepositStore
+    AccessStore, AddressStore, TransactionWatchStore, DepositStore, WebhookStore
 {
     /// Applies `changes` in order in one transaction: all of them or none. Returns the audit events appended.
     /// This is how every use case writes, so a record and the audit event that reports it never part.

@@ -38,6 +38,9 @@ public struct ServerConfiguration: Sendable {
     public var followUpInterval = 5.0
     /// Confirmations after which a broadcast transaction is `confirmed`.
     public var requiredConfirmations = 6
+    /// The webhook receiver for deposit and withdrawal events, and the secret its requests are signed with.
+    public var webhookURL: String?
+    public var webhookSecret: [UInt8] = []
     public var authRatePerSecond = 5.0
     public var authBurst = 20.0
     public var logLevel: Logger.Level = .info
@@ -105,7 +108,8 @@ public enum CoordinatorServer {
             let service = CoordinatorService(
                 store: store, clock: SystemClock(),
                 configuration: CoordinatorConfiguration(
-                    audience: config.audience, tokenLifetime: config.tokenLifetime, gapLimit: config.gapLimit),
+                    audience: config.audience, tokenLifetime: config.tokenLifetime, gapLimit: config.gapLimit,
+                    webhooks: config.webhookURL != nil),
                 chains: try chainSources(config))
             let api = CoordinatorAPI(
                 service: service,
@@ -128,10 +132,14 @@ public enum CoordinatorServer {
                 },
                 logger: logger)
             if config.followUpInterval > 0 {
+                let webhook = try config.webhookURL.map { url in
+                    (sender: try HTTPWebhookSender(url: url) as any WebhookSender, secret: config.webhookSecret)
+                }
                 app.addServices(
                     FollowUpLoop(
                         service: service, interval: .milliseconds(Int64(config.followUpInterval * 1000)),
-                        recheckSeconds: Int64(max(1, config.followUpInterval.rounded(.up))), logger: logger))
+                        recheckSeconds: Int64(max(1, config.followUpInterval.rounded(.up))), webhook: webhook,
+                        logger: logger))
             }
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
             logger.info("stopped")
@@ -149,6 +157,7 @@ struct FollowUpLoop: Service {
     let service: CoordinatorService
     let interval: Duration
     let recheckSeconds: Int64
+    let webhook: (sender: any WebhookSender, secret: [UInt8])?
     let logger: Logger
     let owner = "kura-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
 
@@ -161,6 +170,14 @@ struct FollowUpLoop: Service {
                     if checked > 0 { logger.debug("follow-up round", metadata: ["checked": "\(checked)"]) }
                 } catch {
                     logger.warning("follow-up round failed", metadata: ["error": "\(error)"])
+                }
+                if let webhook {
+                    do {
+                        _ = try await service.deliverWebhooks(
+                            owner: owner, sender: webhook.sender, secret: webhook.secret, options: options)
+                    } catch {
+                        logger.warning("webhook round failed", metadata: ["error": "\(error)"])
+                    }
                 }
                 do {
                     let scanned = try await service.scanDeposits(owner: owner, options: options)

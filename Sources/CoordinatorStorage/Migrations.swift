@@ -301,5 +301,27 @@ struct Migration: Sendable {
                 ){strict}
                 """,
             ]),
+        Migration(
+            name: "0011-webhook-deliveries",
+            statements: [
+                """
+                CREATE TABLE webhook_deliveries (
+                    id TEXT NOT NULL PRIMARY KEY CHECK (length(id) = 35),
+                    org_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    body {bytes} NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+                    attempts {int} NOT NULL CHECK (attempts >= 0),
+                    last_error TEXT,
+                    next_attempt_at {int} NOT NULL,
+                    created_at {int} NOT NULL,
+                    lease_owner TEXT,
+                    lease_until {int},
+                    FOREIGN KEY (org_id) REFERENCES organizations (id)
+                ){strict}
+                """,
+                "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)",
+                "CREATE INDEX webhook_deliveries_by_org ON webhook_deliveries (org_id, created_at)",
+            ]),
     ]
 }

@@ -209,6 +209,30 @@ extension SQLCoordinatorStore {
                 WHERE deposits.state <> 'confirmed'
                 """
             ).run()
+        case .enqueueWebhook(let w):
+            try await db.raw(
+                """
+                INSERT INTO webhook_deliveries (id, org_id, kind, body, state, attempts, last_error, next_attempt_at,
+                                                created_at, lease_owner, lease_until)
+                VALUES (\(bind: w.id), \(bind: w.organization.value), \(bind: w.kind), \(bind: Data(w.body)),
+                        \(bind: w.state.rawValue), \(bind: Int64(w.attempts)), \(bind: w.lastError),
+                        \(bind: w.nextAttemptAt.seconds), \(bind: w.createdAt.seconds), NULL, NULL)
+                """
+            ).run()
+        case .updateWebhook(let owner, let w):
+            let updated = try await db.raw(
+                """
+                UPDATE webhook_deliveries
+                SET state = \(bind: w.state.rawValue), attempts = \(bind: Int64(w.attempts)),
+                    last_error = \(bind: w.lastError), next_attempt_at = \(bind: w.nextAttemptAt.seconds),
+                    lease_owner = NULL, lease_until = NULL
+                WHERE id = \(bind: w.id) AND lease_owner = \(bind: owner)
+                RETURNING id
+                """
+            ).all()
+            guard !updated.isEmpty else {
+                throw StorageError(.conflict, "webhook delivery '\(w.id)' is not leased to this process")
+            }
         case .insertToken(let t):
             try await db.raw(
                 """

@@ -40,6 +40,10 @@ struct Serve: AsyncParsableCommand {
     var followInterval: Double?
     @Option(help: "Confirmations after which a broadcast transaction is confirmed (default 6).")
     var confirmations: Int?
+    @Option(help: "A URL that receives deposit and withdrawal events (signed POSTs; needs --webhook-secret-file).")
+    var webhook: String?
+    @Option(help: "A file holding the secret webhook requests are signed with (HMAC-SHA256, at least 32 bytes).")
+    var webhookSecretFile: String?
     @Option(
         name: .customLong("esplora"),
         help:
@@ -144,6 +148,21 @@ struct Serve: AsyncParsableCommand {
             try pick(
                 confirmations, "KURA_CONFIRMATIONS", "confirmations",
                 { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } }) ?? c.requiredConfirmations
+        c.webhookURL = try pick(webhook, "KURA_WEBHOOK", "webhook", { $0 })
+        if let url = c.webhookURL {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ValidationError("--webhook must be an http or https URL")
+            }
+            guard let path = try pick(webhookSecretFile, "KURA_WEBHOOK_SECRET_FILE", "webhookSecretFile", { $0 }),
+                let data = FileManager.default.contents(atPath: path)
+            else { throw ValidationError("--webhook needs --webhook-secret-file, a readable file") }
+            let secret = Array(
+                (String(data: data, encoding: .utf8) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+            guard secret.count >= 32 else {
+                throw ValidationError("the webhook secret must be at least 32 bytes (e.g. 64 hex digits)")
+            }
+            c.webhookSecret = secret
+        }
         guard (0...3600).contains(c.followUpInterval), (1...1000).contains(c.requiredConfirmations) else {
             throw ValidationError("--follow-interval must be 0…3600 seconds and --confirmations 1…1000")
         }

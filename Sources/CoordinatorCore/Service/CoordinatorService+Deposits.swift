@@ -54,7 +54,7 @@ extension CoordinatorService {
         else { return [done(later: options.maxBackoffSeconds)] }
         var ledger = DepositLedger(
             organization: org, wallet: wallet.id, known: known, required: Int64(chains.requiredConfirmations),
-            now: now)
+            now: now, webhooks: configuration.webhooks)
         do {
             switch wallet.chain {
             case .bitcoin(let network):
@@ -169,14 +169,20 @@ struct DepositLedger {
     let wallet: WalletID
     let required: Int64
     let now: Timestamp
+    /// Whether each event is also queued for the webhook.
+    let webhooks: Bool
     private(set) var known: [String: DepositRecord]
     private(set) var changes: [StoreChange] = []
 
-    init(organization: OrganizationID, wallet: WalletID, known: [DepositRecord], required: Int64, now: Timestamp) {
+    init(
+        organization: OrganizationID, wallet: WalletID, known: [DepositRecord], required: Int64, now: Timestamp,
+        webhooks: Bool = false
+    ) {
         self.organization = organization
         self.wallet = wallet
         self.required = required
         self.now = now
+        self.webhooks = webhooks
         self.known = Dictionary(known.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
@@ -240,6 +246,11 @@ struct DepositLedger {
             changes.append(
                 CoordinatorService.audit(
                     organization, .other(kind: kind, subject: record.key, payload: .object(payload)), at: now))
+            if webhooks {
+                changes.append(
+                    .enqueueWebhook(
+                        WebhookDelivery.make(organization: organization, kind: kind, data: .object(payload), at: now)))
+            }
         }
     }
 }

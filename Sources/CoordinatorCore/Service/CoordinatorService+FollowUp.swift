@@ -73,6 +73,15 @@ extension CoordinatorService {
                         lastError: error, blockHeight: height, confirmations: confirmations,
                         nextCheckAt: now.adding(seconds: next ?? options.recheckSeconds), done: done, updatedAt: now)))
         }
+        /// The webhook notification of a withdrawal event, when webhooks are on.
+        func notify(_ kind: String, _ extra: [String: JSONValue] = [:]) -> [StoreChange] {
+            guard configuration.webhooks else { return [] }
+            var data: [String: JSONValue] = [
+                "intent": .string(w.intent.value), "txid": .string(txid), "network": .string(w.network),
+            ]
+            for (k, v) in extra { data[k] = v }
+            return [.enqueueWebhook(WebhookDelivery.make(organization: org, kind: kind, data: .object(data), at: now))]
+        }
         /// The wait after the n-th failure in a row: recheck × 2^(n−1), at most the maximum backoff.
         func backoff(_ failures: Int) -> Int64 {
             let shift = Int64(min(max(failures - 1, 0), 20))
@@ -101,6 +110,7 @@ extension CoordinatorService {
             ]
             if item.state == .signed {
                 changes += transition(org, w.intent, from: .signed, to: .broadcast, at: now)
+                changes += notify("withdrawal.broadcast")
             }
             return changes
         case .refused(let reason):
@@ -109,6 +119,7 @@ extension CoordinatorService {
             if reason != w.lastError {  // one audit event per distinct refusal, not one per retry
                 changes.append(
                     Self.audit(org, .transactionRefused(intent: w.intent, txid: txid, reason: reason), at: now))
+                changes += notify("withdrawal.refused", ["reason": .string(reason)])
             }
             return changes
         case .pending:
@@ -124,12 +135,16 @@ extension CoordinatorService {
                     .transactionConfirmed(
                         intent: w.intent, txid: txid, blockHeight: height, confirmations: confirmations), at: now),
             ] + transition(org, w.intent, from: .broadcast, to: .confirmed, at: now)
+                + notify(
+                    "withdrawal.confirmed",
+                    ["blockHeight": .number(Double(height)), "confirmations": .number(Double(confirmations))])
         case .reverted(let height):
             let reason = "reverted on chain in block \(height) (receipt status 0)"
             return [
                 update(error: reason, height: height, done: true),
                 Self.audit(org, .transactionRefused(intent: w.intent, txid: txid, reason: reason), at: now),
             ] + transition(org, w.intent, from: .broadcast, to: .failed, at: now)
+                + notify("withdrawal.failed", ["reason": .string(reason)])
         }
     }
 

@@ -17,11 +17,17 @@ public struct CoordinatorConfiguration: Sendable, Hashable {
     public var tokenLifetime: Int64
     /// How many unused receive addresses a wallet may have beyond its last used one.
     public var gapLimit: Int
+    /// Whether deposit and withdrawal changes are queued for the webhook (a ``WebhookSender`` is configured).
+    public var webhooks: Bool
 
-    public init(audience: String = "kura-coordinator", tokenLifetime: Int64 = 12 * 3600, gapLimit: Int = 20) {
+    public init(
+        audience: String = "kura-coordinator", tokenLifetime: Int64 = 12 * 3600, gapLimit: Int = 20,
+        webhooks: Bool = false
+    ) {
         self.audience = audience
         self.tokenLifetime = tokenLifetime
         self.gapLimit = gapLimit
+        self.webhooks = webhooks
     }
 }
 
