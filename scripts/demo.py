@@ -564,10 +564,12 @@ def print_up(st, intent_id, health, args):
     step(f"Try it (from the repository root; the binaries are in {bin_hint}: export PATH=\"{BIN}:$PATH\")")
     for line in [
         f"kura intent list --session {s(alice)}",
-        f"kura approve {intent_id} --session {s(bob)} --key {s(st.key('bob'))} --credential bob-key",
+        f"kura approve {intent_id} --session {s(bob)} --key {s(st.key('bob'))} --credential bob-key"
+        "    # shows the intent decoded from its signed bytes, asks y/N",
         f"kura intent build {intent_id} --session {s(alice)}",
         f"kura bundle get {intent_id} --signer vault-a -o {s(bundle)} --session {s(alice)}",
-        f"kura-signer sign {s(bundle)} -o {s(signed)} --home {s(a.home)} --passphrase-file {s(a.passfile)}",
+        f"kura-signer sign {s(bundle)} -o {s(signed)} --home {s(a.home)} --passphrase-file {s(a.passfile)}"
+        "    # the review; type yes, then your name",
         f"kura bundle put {intent_id} {s(signed)} --session {s(alice)}",
         f"kura intent show {intent_id} --session {s(alice)}    # broadcast, then confirmed at the next block",
         f"kura intent create --wallet eth-main --asset eth --to eth-exchange --amount 0.5 --session {s(alice)} "
