@@ -338,7 +338,8 @@ def attack(st):
     proc = st.signer(signer, "sign", bundle, "-o", out, "--yes", "--operator", "op-a", check=False)
     code, category = refusal(proc)
     if code == 0 or category != "OUTPUT_UNAUTHORISED":
-        raise DemoError(f"kura-signer did not refuse the tampered bundle as OUTPUT_UNAUTHORISED: exit {code}, {category}")
+        raise DemoError(f"kura-signer did not refuse the tampered bundle as OUTPUT_UNAUTHORISED: exit {code}, "
+                        f"{category}")
     if out.exists() or signer.state() != before:
         raise DemoError("kura-signer wrote something for a refused bundle")
     say(f"  kura-signer refused it (exit {code}) and wrote nothing: no signature, no receipt, its ledger unchanged.")

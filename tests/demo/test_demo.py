@@ -140,7 +140,8 @@ def test_up_serves_until_ctrl_c(tmp_path):
             os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in its terminal: the whole process group
     code, rest = finish(proc, timeout=60)
     assert code == 0, out + rest
-    assert "SIGINT: stopping" in rest and "Everything stopped (kura serve, ethereum dev chain, bitcoin dev chain)" in rest
+    assert "SIGINT: stopping" in rest
+    assert "Everything stopped (kura serve, ethereum dev chain, bitcoin dev chain)" in rest
     assert not (state / "up.json").exists()
     assert_all_stopped(state, ports.values())
 
@@ -157,12 +158,14 @@ def test_demo_confirms_four_withdrawals_and_refuses_the_attack():
     assert chain[1].startswith("1.20000000 BTC to bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 (the exchange)")
     assert re.match(r"1\.2 ETH from 0x9858effd232b4033e47d90003d41ec34ecaeda94 to "
                     r"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed \(the exchange, now 1\.2 ETH\)", chain[2]), chain[2]
-    assert chain[3].startswith("the token's Transfer log pays 1234.56 KUSD to 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
+    assert chain[3].startswith("the token's Transfer log pays 1234.56 KUSD to "
+                               "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
     summary = out[out.index("== Summary"):]
     for pattern in (r"confirmed  BTC single-sig\s+0\.50000000 BTC  btc-main -> exchange, block \d+, signed by vault-a,",
                     r"confirmed  BTC 2-of-3\s+1\.20000000 BTC  btc-vault -> exchange, block \d+, "
                     r"signed by vault-a \+ vault-c,",
-                    r"confirmed  ETH\s+1\.2 ETH  eth-main -> eth-exchange, block \d+, signed by vault-a, tx 0x[0-9a-f]{64}",
+                    r"confirmed  ETH\s+1\.2 ETH  eth-main -> eth-exchange, block \d+, signed by vault-a, "
+                    r"tx 0x[0-9a-f]{64}",
                     r"confirmed  KUSD\s+1234\.56 KUSD  eth-main -> usdc-exchange, block \d+, signed by vault-a,",
                     r"refused    attack\s+OUTPUT_UNAUTHORISED: an output appended to an approved withdrawal "
                     r"\(i-[0-9a-f]+\), kura-signer exit 5; kura audit verify reports the break",
