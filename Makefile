@@ -1,6 +1,8 @@
 # Kura: two commands on a fresh Debian machine with the Swift toolchain.
-#   make run    build and run the main job on embedded defaults
+#   make run    build, then start the dev chains, the coordinator and a funded demo company (until Ctrl-C)
 #   make test   build and run every test (unit, vectors, interop with the oracles, binary checks)
+# Also: make demo (the withdrawals and the attack, scripted end to end), make walkthrough (the key layer and the
+# cold signer on their own, offline).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -18,11 +20,13 @@ PYTEST_FLAGS ?= -q -n 2 --dist loadfile
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 12
 
-.PHONY: help deps venv build build-tests format-check test unit-test interop-test run fuzz fuzz-smoke bench clean-data
+.PHONY: help deps venv build build-tests format-check test unit-test interop-test run demo walkthrough fuzz fuzz-smoke bench clean-data
 
 help:
-	@echo "make run    build and run the walkthrough on embedded defaults"
-	@echo "make test   build and run every test"
+	@echo "make run           build, then start the dev chains, the coordinator and a funded demo company (Ctrl-C stops)"
+	@echo "make demo          build, then a withdrawal on each wallet and the attack replayed, end to end"
+	@echo "make walkthrough   build, then the key layer and the cold signer on their own (offline)"
+	@echo "make test          build and run every test"
 
 # System packages, installed only when missing (one apt-get update first).
 deps:
@@ -85,6 +89,13 @@ bench: build venv
 	@url=$$(scripts/pg-test-server.sh start) || exit 1; trap 'scripts/pg-test-server.sh stop' EXIT; \
 	  KURA_BIN=$(BIN) KURA_TEST_POSTGRES_URL=$$url $(PY) Benchmarks/coordinator_load.py --intents 700 --warmup 100
 
+# The main job against the local dev chains (scripts/demo.py; state in .kura-demo/, wiped at each start).
 run: build venv
+	KURA_BIN=$(BIN) $(PY) scripts/demo.py up
+
+demo: build venv
+	KURA_BIN=$(BIN) $(PY) scripts/demo.py demo
+
+walkthrough: build venv
 	KURA_BIN=$(BIN) scripts/walkthrough.sh
 	KURA_BIN=$(BIN) $(PY) scripts/walkthrough.py
