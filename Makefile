@@ -90,8 +90,11 @@ bench: build venv
 	  KURA_BIN=$(BIN) KURA_TEST_POSTGRES_URL=$$url $(PY) Benchmarks/coordinator_load.py --intents 700 --warmup 100
 
 # The main job against the local dev chains (scripts/demo.py; state in .kura-demo/, wiped at each start).
+# From a terminal it stays up until Ctrl-C; without one (CI, a script) it comes up, checks itself, prints the same
+# and stops (RUN_FLAGS= to keep it up anyway).
+RUN_FLAGS ?= $(shell [ -t 0 ] || echo --check)
 run: build venv
-	KURA_BIN=$(BIN) $(PY) scripts/demo.py up
+	KURA_BIN=$(BIN) $(PY) scripts/demo.py up $(RUN_FLAGS)
 
 demo: build venv
 	KURA_BIN=$(BIN) $(PY) scripts/demo.py demo
