@@ -41,6 +41,8 @@ class FaultProxy:
                     time.sleep(3)
                 if mode == "garbage":
                     return self.answer(200, b"\x00{not json or hex")
+                if mode == "conflict" and self.command == "POST":
+                    return self.answer(400, b"sendrawtransaction RPC error: {\"code\":-25,\"message\":\"bad-txns-inputs-missingorspent\"}")
                 if mode == "refuse-broadcast" and self.command == "POST":
                     return self.answer(400, b"sendrawtransaction RPC error: {\"code\":-26,\"message\":\"min relay fee not met\"}")
                 status, data = proxy.forward(self.command, self.path, body)
@@ -190,3 +192,24 @@ def test_the_follow_up_reports_faults_and_recovers_without_losing_or_repeating_a
     time.sleep(1.5)
     assert transaction_of(server, org, intent_id)["followUp"]["done"] is True
     assert not [r for r in proxy.seen[seen:] if txid in r]
+
+
+def test_a_transaction_whose_coins_were_spent_elsewhere_fails_as_conflicted(world, chain, tmp_path):
+    server, org, proxy = world
+    fund(server, org, chain, "btc-main", 300_000_000)
+    chain.mine()
+    intent_id = approved_intent(org, "btc-main")
+    proxy.mode = "pass"
+    assert build(server, org, intent_id)[0] == 201
+    # The node says its inputs are spent (another transaction took them): said once, it is only a refusal...
+    proxy.mode = "conflict"
+    assert sign_with(org.co.signers[0], org, intent_id, tmp_path)["state"] == "signed"
+    body = wait_for(server, org, intent_id, lambda b: "missingorspent" in b["followUp"].get("lastError", ""),
+                    "refused for spent inputs")
+    assert body["state"] == "signed"
+    # ...said again over three attempts, the withdrawal has failed for good, once.
+    body = wait_for(server, org, intent_id, lambda b: b["state"] == "failed", "failed as conflicted", timeout=60)
+    assert body["followUp"]["done"] is True and "spent by another transaction" in body["followUp"]["lastError"]
+    kinds = audit_kinds(server, org, intent_id)
+    assert "transaction.broadcast" not in kinds and kinds.count("transaction.refused") == 2, kinds
+    proxy.mode = "pass"

@@ -115,6 +115,18 @@ extension CoordinatorService {
             return changes
         case .refused(let reason):
             let attempt = w.attempts + 1
+            if Self.spendsSpentCoins(reason), Self.spendsSpentCoins(w.lastError ?? ""),
+                attempt >= Self.conflictAttempts
+            {
+                // Its coins were spent by another transaction (replaced, or a conflicting spend confirmed): it can
+                // never be mined. Said again over several rounds, not once (a parent still propagating says so too).
+                let why = "its inputs are spent by another transaction: \(reason)"
+                return [
+                    update(attempts: attempt, error: why, done: true),
+                    Self.audit(org, .transactionRefused(intent: w.intent, txid: txid, reason: why), at: now),
+                ] + transition(org, w.intent, from: item.state, to: .failed, at: now)
+                    + notify("withdrawal.failed", ["reason": .string(why)])
+            }
             var changes = [update(attempts: attempt, error: reason, next: backoff(attempt))]
             if reason != w.lastError {  // one audit event per distinct refusal, not one per retry
                 changes.append(
@@ -146,6 +158,17 @@ extension CoordinatorService {
             ] + transition(org, w.intent, from: .broadcast, to: .failed, at: now)
                 + notify("withdrawal.failed", ["reason": .string(reason)])
         }
+    }
+
+    /// Consecutive attempts refused for spent inputs after which a transaction is failed as conflicted.
+    static let conflictAttempts = 3
+
+    /// Whether a node's refusal says the transaction spends coins that are spent or do not exist (Bitcoin Core's
+    /// `bad-txns-inputs-missingorspent` / `Missing inputs`, as Esplora relays it or its RPC answers).
+    static func spendsSpentCoins(_ reason: String) -> Bool {
+        let text = reason.lowercased()
+        return text.contains("inputs-missingorspent") || text.contains("missing inputs")
+            || text.contains("missing-inputs")
     }
 
     /// What the chain source says, or does, about a claimed transaction.
