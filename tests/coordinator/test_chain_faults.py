@@ -20,6 +20,13 @@ from test_end_to_end import approved_intent, fund, sign_with, transaction_of, wa
 from devchain_server import DevChain  # noqa: E402  (tests/devchain is on the path through test_end_to_end)
 
 
+# What a node behind Esplora answers a refused POST /tx with (Bitcoin Core's reason, relayed).
+REFUSALS = {
+    "refuse-broadcast": b'sendrawtransaction RPC error: {"code":-26,"message":"min relay fee not met"}',
+    "conflict": b'sendrawtransaction RPC error: {"code":-25,"message":"bad-txns-inputs-missingorspent"}',
+}
+
+
 class FaultProxy:
     """Forwards every request to the dev chain's Esplora API unless `mode` says otherwise."""
 
@@ -41,10 +48,8 @@ class FaultProxy:
                     time.sleep(3)
                 if mode == "garbage":
                     return self.answer(200, b"\x00{not json or hex")
-                if mode == "conflict" and self.command == "POST":
-                    return self.answer(400, b"sendrawtransaction RPC error: {\"code\":-25,\"message\":\"bad-txns-inputs-missingorspent\"}")
-                if mode == "refuse-broadcast" and self.command == "POST":
-                    return self.answer(400, b"sendrawtransaction RPC error: {\"code\":-26,\"message\":\"min relay fee not met\"}")
+                if mode in REFUSALS and self.command == "POST":
+                    return self.answer(400, REFUSALS[mode])
                 status, data = proxy.forward(self.command, self.path, body)
                 if mode == "phantom-coin" and self.path.startswith("/scripthash/") and self.path.endswith("/utxo"):
                     coins = json.loads(data)
