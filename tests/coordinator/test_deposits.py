@@ -142,3 +142,24 @@ def test_the_history_as_csv(world):
     assert status == 400 and err["error"]["code"] == "malformed"
     assert all(e["kind"] == "deposit" and e["state"] == "confirmed"
                for e in history(server, org, kind="deposit", state="confirmed")["entries"])
+
+
+def test_an_ether_deposit_re_orged_out_is_removed_and_the_scan_steps_back(world):
+    server, org, btc, eth = world
+    wallet = org.co.signers[0].card["ethereum"]["address"]
+    eth.rpc("evm_mine")
+    snapshot = eth.rpc("evm_snapshot")
+    tx = eth.rpc("dev_fund", wallet, hex(7 * 10**17))  # mined at once: one confirmation of two
+    d = deposit(server, org, tx, "eth-main", until=lambda d: d["confirmations"] == 1)
+    assert d["state"] == "pending"
+    # The chain goes back to before that block and grows another branch without the transaction.
+    assert eth.rpc("evm_revert", snapshot) is True
+    eth.rpc("evm_mine", 3)
+    d = deposit(server, org, tx, "eth-main", until=lambda d: d["state"] == "removed")
+    assert d["confirmations"] == 0
+    assert audit_subjects(server, org, "deposit.removed").count(f"ethereum:{tx}:-1") == 1
+    # A deposit on the new branch is found as usual (the scan stepped back and goes on).
+    again = eth.rpc("dev_fund", wallet, hex(2 * 10**17))
+    eth.rpc("evm_mine")
+    assert deposit(server, org, again, "eth-main", until=lambda d: d["state"] == "confirmed")["amount"] == str(
+        2 * 10**17)

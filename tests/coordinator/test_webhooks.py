@@ -135,3 +135,30 @@ def test_a_webhook_without_a_usable_secret_is_refused_at_start(world, tmp_path):
     assert r.returncode != 0 and b"at least 32 bytes" in r.stderr, r.stderr
     r = run("kura", "serve", "--port", "0", "--data-dir", str(tmp_path / "d"), "--webhook", receiver.url, timeout=30)
     assert r.returncode != 0 and b"--webhook-secret-file" in r.stderr, r.stderr
+
+
+def test_withdrawal_events_are_delivered_signed(world, tmp_path):
+    server, org, btc, receiver, secret = world
+    from test_end_to_end import approved_intent, fund, sign_with, wait_for
+    fund(server, org, btc, "btc-main", 300_000_000)
+    btc.mine()
+    intent_id = approved_intent(org, "btc-main")
+    status, built, _ = server.request("POST", f"/v1/orgs/{org.id}/intents/{intent_id}/transaction", {},
+                                      token=org.token("alice"), headers={"Idempotency-Key": f"b-{intent_id}"})
+    assert status == 201, built
+    assert sign_with(org.co.signers[0], org, intent_id, tmp_path)["state"] == "signed"
+    body = wait_for(server, org, intent_id, lambda b: b["state"] == "broadcast", "broadcast")
+    btc.mine()
+    wait_for(server, org, intent_id, lambda b: b["state"] == "confirmed", "confirmed")
+    deadline = time.time() + 60
+    while True:
+        events = [verified(secret, h, b) for (h, b), st in zip(receiver.requests, receiver.statuses) if st == 204]
+        mine = {e["kind"]: e for e in events if e["data"].get("intent") == intent_id}
+        if "withdrawal.confirmed" in mine:
+            break
+        assert time.time() < deadline, (mine, server.logs()[-2000:])
+        time.sleep(0.2)
+    assert set(mine) == {"withdrawal.broadcast", "withdrawal.confirmed"}
+    assert mine["withdrawal.broadcast"]["data"]["txid"] == body["txid"] == mine["withdrawal.confirmed"]["data"]["txid"]
+    assert mine["withdrawal.confirmed"]["data"]["confirmations"] == 1
+    assert mine["withdrawal.confirmed"]["data"]["network"] == "bitcoin:regtest"
