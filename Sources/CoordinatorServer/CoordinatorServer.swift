@@ -38,6 +38,8 @@ public struct ServerConfiguration: Sendable {
     public var followUpInterval = 5.0
     /// Confirmations after which a broadcast transaction is `confirmed`.
     public var requiredConfirmations = 6
+    /// Seconds one attempt of one request to a chain source may take (each is retried 3 times with backoff).
+    public var chainTimeout = 10.0
     /// The webhook receiver for deposit and withdrawal events, and the secret its requests are signed with.
     public var webhookURL: String?
     public var webhookSecret: [UInt8] = []
@@ -70,18 +72,21 @@ public enum CoordinatorServer {
 
     /// The chain sources of the configuration: an Esplora or Bitcoin Core RPC adapter per Bitcoin network named.
     static func chainSources(_ config: ServerConfiguration) throws -> ChainSources {
+        let timeout = Duration.milliseconds(Int64(config.chainTimeout * 1000))
         var bitcoin: [Network: any BitcoinChainPort] = [:]
         for (name, url) in config.esplora {
-            bitcoin[try Network(named: name)] = try EsploraBitcoinChain(baseURL: url)
+            bitcoin[try Network(named: name)] = try EsploraBitcoinChain(
+                baseURL: url, options: EsploraBitcoinChain.Options(requestTimeout: timeout))
         }
         for (name, url) in config.bitcoind {
-            bitcoin[try Network(named: name)] = try BitcoinCoreRPCChain(baseURL: url)
+            bitcoin[try Network(named: name)] = try BitcoinCoreRPCChain(
+                baseURL: url, options: ChainHTTPOptions(requestTimeout: timeout))
         }
         var ethereum: [ChainID: any EthereumChainPort] = [:]
         for (id, url) in config.ethereum {
             // The node must be on the chain the policy names: checked before every build and broadcast.
             ethereum[ChainID(id)] = try EthereumJSONRPCChain(
-                url: url, options: EthereumJSONRPCChain.Options(expectedChainID: ChainID(id)))
+                url: url, options: EthereumJSONRPCChain.Options(requestTimeout: timeout, expectedChainID: ChainID(id)))
         }
         return ChainSources(
             bitcoin: bitcoin, ethereum: ethereum, requiredConfirmations: config.requiredConfirmations)

@@ -40,6 +40,8 @@ struct Serve: AsyncParsableCommand {
     var followInterval: Double?
     @Option(help: "Confirmations after which a broadcast transaction is confirmed (default 6).")
     var confirmations: Int?
+    @Option(help: "Seconds one attempt of one request to a chain source may take (default 10; 3 retries).")
+    var chainTimeout: Double?
     @Option(help: "A URL that receives deposit and withdrawal events (signed POSTs; needs --webhook-secret-file).")
     var webhook: String?
     @Option(help: "A file holding the secret webhook requests are signed with (HMAC-SHA256, at least 32 bytes).")
@@ -148,6 +150,11 @@ struct Serve: AsyncParsableCommand {
             try pick(
                 confirmations, "KURA_CONFIRMATIONS", "confirmations",
                 { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } }) ?? c.requiredConfirmations
+        c.chainTimeout =
+            try pick(chainTimeout, "KURA_CHAIN_TIMEOUT", "chainTimeout", { Double($0) }) ?? c.chainTimeout
+        guard c.chainTimeout >= 0.1, c.chainTimeout <= 300 else {
+            throw ValidationError("--chain-timeout must be 0.1…300 seconds")
+        }
         c.webhookURL = try pick(webhook, "KURA_WEBHOOK", "webhook", { $0 })
         if let url = c.webhookURL {
             guard url.hasPrefix("http://") || url.hasPrefix("https://") else {

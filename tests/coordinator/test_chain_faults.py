@@ -105,11 +105,10 @@ def chain(tmp_path_factory):
 def world(request, chain, tmp_path_factory):
     proxy = FaultProxy(chain.port)
     company = Company(tmp_path_factory.mktemp(f"faults-company-{request.param}"))
-    # Short timeouts are the adapter's defaults (10 s per attempt, 3 retries); "slow" stays under them for the
-    # follow-up and is exercised on the build, where the caller waits.
+    # A chain source slower than --chain-timeout (1 s per attempt here, 3 retries) is one that is down.
     server = Server(tmp_path_factory.mktemp(f"faults-{request.param}"), request.param,
                     extra=["--esplora", f"regtest=http://127.0.0.1:{proxy.port}", "--follow-interval", "0.2",
-                           "--confirmations", "1"])
+                           "--confirmations", "1", "--chain-timeout", "1"])
     try:
         org = Org(server, company, company.dir, organization="acme", genesis=(company.genesis, company.genesis_hash))
         yield server, org, proxy
@@ -136,7 +135,7 @@ def test_a_failing_chain_source_fails_the_build_cleanly_and_the_build_recovers(w
     before = audit_kinds(server, org, intent_id)
     reservations = f"SELECT count(*) FROM coin_reservations WHERE org_id = '{org.id}'"
     reserved = raw_sql(server.database, reservations)
-    for mode, expect in (("down", "unavailable"), ("garbage", "invalidResponse"),
+    for mode, expect in (("down", "unavailable"), ("slow", "timed out"), ("garbage", "invalidResponse"),
                          ("phantom-coin", "invalidResponse")):
         proxy.mode = mode
         status, err, _ = build(server, org, intent_id)
@@ -168,6 +167,11 @@ def test_the_follow_up_reports_faults_and_recovers_without_losing_or_repeating_a
     assert sign_with(org.co.signers[0], org, intent_id, tmp_path)["state"] == "signed"
     body = wait_for(server, org, intent_id, lambda b: b["followUp"]["attempts"] >= 2, "retried while down")
     assert body["state"] == "signed" and body["followUp"]["lastError"].startswith("unavailable"), body
+    # A node too slow to answer within the timeout is reported as such.
+    proxy.mode = "slow"
+    body = wait_for(server, org, intent_id, lambda b: "timed out" in b["followUp"].get("lastError", ""),
+                    "timeouts reported", timeout=90)
+    assert body["state"] == "signed"
     # A node that answers garbage is reported as such, and nothing is broadcast or recorded.
     proxy.mode = "garbage"
     body = wait_for(server, org, intent_id, lambda b: b["followUp"].get("lastError", "").startswith("invalidResponse"),
