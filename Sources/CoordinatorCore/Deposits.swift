@@ -98,6 +98,9 @@ public protocol DepositStore: Sendable {
     /// process whose lease has not expired).
     func claimDepositScans(owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int)
         async throws(StorageError) -> [DepositScanRecord]
+    /// Intents of any organisation whose expiry has passed at `now` while they were still before `signed`
+    /// (draft, awaiting approvals, approved, built, signing), at most `limit`, with their state.
+    func lapsedIntents(now: Timestamp, limit: Int) async throws(StorageError) -> [IntentRecord]
     /// A wallet's deposits (all of them when `wallet` is `nil`), newest first, at most `limit`.
     func deposits(_ organization: OrganizationID, wallet: WalletID?, limit: Int) async throws(StorageError)
         -> [DepositRecord]

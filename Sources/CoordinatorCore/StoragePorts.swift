@@ -134,6 +134,8 @@ public enum StoreChange: Sendable, Hashable {
     case updateDepositScan(owner: String, DepositScanRecord)
     /// Records a deposit, or its new state (a confirmed deposit is never changed again).
     case upsertDeposit(DepositRecord)
+    /// Releases the coins an intent's built transaction had reserved (nothing when it had none).
+    case releaseCoins(OrganizationID, IntentID)
     /// Queues a webhook delivery.
     case enqueueWebhook(WebhookDelivery)
     /// Records an attempt of a claimed delivery and ends its lease (`.conflict` if the lease is not `owner`'s).

@@ -185,6 +185,12 @@ struct FollowUpLoop: Service {
                     }
                 }
                 do {
+                    let expired = try await service.expireIntents()
+                    if expired > 0 { logger.info("intents expired", metadata: ["count": "\(expired)"]) }
+                } catch {
+                    logger.warning("expiry round failed", metadata: ["error": "\(error)"])
+                }
+                do {
                     let scanned = try await service.scanDeposits(owner: owner, options: options)
                     if scanned > 0 { logger.debug("deposit scan round", metadata: ["wallets": "\(scanned)"]) }
                 } catch {

@@ -209,6 +209,12 @@ extension SQLCoordinatorStore {
                 WHERE deposits.state <> 'confirmed'
                 """
             ).run()
+        case .releaseCoins(let org, let intent):
+            try await db.raw(
+                """
+                DELETE FROM coin_reservations WHERE org_id = \(bind: org.value) AND intent_id = \(bind: intent.value)
+                """
+            ).run()
         case .enqueueWebhook(let w):
             try await db.raw(
                 """

@@ -41,6 +41,20 @@ extension SQLCoordinatorStore {
         }
     }
 
+    public func lapsedIntents(now: Timestamp, limit: Int) async throws(StorageError) -> [IntentRecord] {
+        let limit = max(0, min(limit, 1_000))
+        return try await read { db in
+            try await db.raw(
+                """
+                SELECT \(Self.intentColumns) FROM intents
+                WHERE expires_at < \(bind: now.seconds)
+                  AND state IN ('draft', 'awaitingApprovals', 'approved', 'built', 'signing')
+                ORDER BY expires_at, org_id, id LIMIT \(bind: limit)
+                """
+            ).all().map(Self.intentRecord)
+        }
+    }
+
     public func deposits(_ organization: OrganizationID, wallet: WalletID?, limit: Int) async throws(StorageError)
         -> [DepositRecord]
     {

@@ -235,7 +235,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
         _ = try await apply([.insertIntent(intent)])
     }
 
-    private static let intentColumns: SQLQueryString = """
+    static let intentColumns: SQLQueryString = """
         org_id, id, digest, policy_version, initiator, wallet, asset, destination, amount, state, document, \
         created_at, expires_at
         """
@@ -247,7 +247,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
                 SELECT \(Self.intentColumns) FROM intents
                 WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)
                 """
-            ).first().map(Self.intent)
+            ).first().map(Self.intentRecord)
         }
     }
 
@@ -269,7 +269,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
                     ORDER BY created_at DESC, id LIMIT \(bind: limit)
                     """
             }
-            return try await db.raw(query).all().map(Self.intent)
+            return try await db.raw(query).all().map(Self.intentRecord)
         }
     }
 
@@ -280,7 +280,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
         _ = try await apply([.transitionIntent(organization, id, from: expected, to: new)])
     }
 
-    private static func intent(_ row: any SQLRow) throws -> IntentRecord {
+    static func intentRecord(_ row: any SQLRow) throws -> IntentRecord {
         let stateName = try row.decode(column: "state", as: String.self)
         guard let state = IntentLifecycle.State(rawValue: stateName) else {
             throw StorageError(.corruptRow, "unknown intent state '\(stateName.prefix(40))'")

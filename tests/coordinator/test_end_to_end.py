@@ -323,3 +323,32 @@ def test_two_built_intents_never_share_a_coin(world, chain, tmp_path):
     chain.mine(2)
     for intent_id in (first, second):
         wait_for(server, org, intent_id, lambda b: b["state"] == "confirmed", "both confirmed")
+
+
+def test_an_intent_that_expires_before_signing_is_ended_and_its_coins_released(world, chain, tmp_path):
+    server, org = world
+    fund(server, org, chain, "btc-main", 150_000_000)
+    chain.mine()
+    # A short-lived intent, approved and built (its coins reserved), then left unsigned past its expiry.
+    intent = org.create_intent(amount=str(AMOUNT), wallet="btc-main", extra=("--lifetime", "8"))
+    org.approve(intent["id"], "bob")
+    org.approve(intent["id"], "carol")
+    code, built, _ = kura_json("intent", "build", intent["id"], "--session", org.login("alice"), "--json")
+    assert built["state"] == "built"
+    reserved = {(i.txid.hex(), i.vout) for i in EmbitPSBT.from_string(built["transaction"]["psbt"]).inputs}
+    query = f"SELECT txid, vout FROM coin_reservations WHERE intent_id = '{intent['id']}'"
+    rows = raw_sql(server.database, query)
+    assert len(rows if isinstance(rows, list) else rows.splitlines()) == len(reserved) > 0, rows
+    deadline = time.time() + 30
+    while True:
+        state = server.request("GET", f"/v1/orgs/{org.id}/intents/{intent['id']}", token=org.token("bob"))[1]
+        if state["intent"]["state"] == "expired":
+            break
+        assert time.time() < deadline, state
+        time.sleep(0.2)
+    # Its coins are free again: no reservation row is left for it.
+    rows = raw_sql(server.database, query)
+    assert rows in ([], ""), rows
+    events = server.request("GET", f"/v1/orgs/{org.id}/audit?limit=10000", token=org.token("a1"))[1]["events"]
+    moves = [e["payload"] for e in events if e["kind"] == "intent.state" and e["subject"] == intent["id"]]
+    assert moves[-1]["to"] == "expired" and moves[-1]["from"] == "built", moves

@@ -125,7 +125,7 @@ extension CoordinatorService {
                     update(attempts: attempt, error: why, done: true),
                     Self.audit(org, .transactionRefused(intent: w.intent, txid: txid, reason: why), at: now),
                 ] + transition(org, w.intent, from: item.state, to: .failed, at: now)
-                    + notify("withdrawal.failed", ["reason": .string(why)])
+                    + [.releaseCoins(org, w.intent)] + notify("withdrawal.failed", ["reason": .string(why)])
             }
             var changes = [update(attempts: attempt, error: reason, next: backoff(attempt))]
             if reason != w.lastError {  // one audit event per distinct refusal, not one per retry
@@ -158,6 +158,37 @@ extension CoordinatorService {
             ] + transition(org, w.intent, from: .broadcast, to: .failed, at: now)
                 + notify("withdrawal.failed", ["reason": .string(reason)])
         }
+    }
+
+    /// Ends the intents whose expiry passed before they were signed (`→ expired`, a compare-and-set, so any number
+    /// of processes may run it) and releases the coins their built transactions had reserved, so later intents
+    /// can spend them. The signer refuses an expired intent anyway; this keeps the coordinator's state and coins
+    /// in step. Returns how many intents expired.
+    @discardableResult
+    public func expireIntents(limit: Int = 100) async throws(CoordinatorError) -> Int {
+        let now = self.now
+        let lapsed = try await call { () async throws(StorageError) in
+            try await store.lapsedIntents(now: now, limit: limit)
+        }
+        var expired = 0
+        for i in lapsed {
+            var changes = transition(i.organization, i.id, from: i.state, to: .expired, at: now)
+            changes.append(.releaseCoins(i.organization, i.id))
+            if configuration.webhooks {
+                changes.append(
+                    .enqueueWebhook(
+                        WebhookDelivery.make(
+                            organization: i.organization, kind: "withdrawal.expired",
+                            data: ["intent": .string(i.id.value), "state": .string(i.state.rawValue)], at: now)))
+            }
+            do {
+                _ = try await store.apply(changes)
+                expired += 1
+            } catch {
+                if error.code != .conflict { throw CoordinatorError(error) }  // moved on meanwhile
+            }
+        }
+        return expired
     }
 
     /// Consecutive attempts refused for spent inputs after which a transaction is failed as conflicted.
