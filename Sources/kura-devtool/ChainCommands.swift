@@ -31,6 +31,33 @@ struct EsploraOptions: ParsableArguments {
         help: "A Bitcoin Core JSON-RPC URL (http://user:password@host:port; the node needs -txindex=1).")
     var bitcoind: String?
 
+    @OptionGroup var transport: ChainTransportOptions
+
+    @Option(help: "The most unspent outputs one call may report.")
+    var maxUtxos: Int = 1_000
+
+    func validate() throws {
+        guard maxUtxos >= 0 else { throw ValidationError("limits must be positive") }
+        guard (url == nil) != (bitcoind == nil) else {
+            throw ValidationError("name one chain source: --esplora URL or --bitcoind URL")
+        }
+    }
+
+    /// The adapter, on the process-wide HTTP client (which needs no shutdown).
+    func chain() throws -> any BitcoinChainPort {
+        let t = transport.http
+        if let bitcoind {
+            return try BitcoinCoreRPCChain(baseURL: bitcoind, options: t, maxUnspentOutputs: maxUtxos)
+        }
+        let options = EsploraBitcoinChain.Options(
+            requestTimeout: t.requestTimeout, retries: t.retries, initialBackoff: t.initialBackoff,
+            maxResponseBytes: t.maxResponseBytes, maxUnspentOutputs: maxUtxos)
+        return try EsploraBitcoinChain(baseURL: url ?? "", options: options)
+    }
+}
+
+/// How patient every `chain` command is with its chain source (the same flags for every adapter).
+struct ChainTransportOptions: ParsableArguments {
     @Option(help: "Seconds one attempt of one request may take.")
     var timeout: Double = 10
 
@@ -43,31 +70,18 @@ struct EsploraOptions: ParsableArguments {
     @Option(help: "The largest answer accepted, in bytes.")
     var maxResponseBytes: Int = 4 << 20
 
-    @Option(help: "The most unspent outputs one call may report.")
-    var maxUtxos: Int = 1_000
-
     func validate() throws {
         guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be in (0, 600] seconds") }
         guard (0...10).contains(retries) else { throw ValidationError("--retries must be 0…10") }
         guard (0...60_000).contains(backoffMs) else { throw ValidationError("--backoff-ms must be 0…60000") }
-        guard maxResponseBytes > 0, maxUtxos >= 0 else { throw ValidationError("limits must be positive") }
-        guard (url == nil) != (bitcoind == nil) else {
-            throw ValidationError("name one chain source: --esplora URL or --bitcoind URL")
-        }
+        guard maxResponseBytes > 0 else { throw ValidationError("limits must be positive") }
     }
 
-    /// The adapter, on the process-wide HTTP client (which needs no shutdown).
-    func chain() throws -> any BitcoinChainPort {
-        if let bitcoind {
-            let options = ChainHTTPOptions(
-                requestTimeout: .milliseconds(Int64(timeout * 1000)), retries: retries,
-                initialBackoff: .milliseconds(backoffMs), maxResponseBytes: maxResponseBytes)
-            return try BitcoinCoreRPCChain(baseURL: bitcoind, options: options, maxUnspentOutputs: maxUtxos)
-        }
-        let options = EsploraBitcoinChain.Options(
+    /// The adapters' transport options.
+    var http: ChainHTTPOptions {
+        ChainHTTPOptions(
             requestTimeout: .milliseconds(Int64(timeout * 1000)), retries: retries,
-            initialBackoff: .milliseconds(backoffMs), maxResponseBytes: maxResponseBytes, maxUnspentOutputs: maxUtxos)
-        return try EsploraBitcoinChain(baseURL: url ?? "", options: options)
+            initialBackoff: .milliseconds(backoffMs), maxResponseBytes: maxResponseBytes)
     }
 }
 

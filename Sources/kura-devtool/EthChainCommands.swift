@@ -30,26 +30,13 @@ struct EthereumRPCOptions: ParsableArguments {
     @Option(help: "The header carrying the API key (default: Authorization: Bearer KEY).")
     var apiKeyHeader: String?
 
-    @Option(help: "Seconds one attempt of one request may take.")
-    var timeout: Double = 10
-
-    @Option(help: "How many times a failed request is tried again.")
-    var retries: Int = 3
-
-    @Option(help: "Milliseconds before the first retry (doubling after).")
-    var backoffMs: Int = 250
-
-    @Option(help: "The largest answer accepted, in bytes.")
-    var maxResponseBytes: Int = 4 << 20
+    @OptionGroup var transport: ChainTransportOptions
 
     @Option(help: "The most blocks one eth_getLogs query spans.")
     var maxBlocksPerLogQuery: UInt64 = 2_000
 
     func validate() throws {
-        guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be in (0, 600] seconds") }
-        guard (0...10).contains(retries) else { throw ValidationError("--retries must be 0…10") }
-        guard (0...60_000).contains(backoffMs) else { throw ValidationError("--backoff-ms must be 0…60000") }
-        guard maxResponseBytes > 0, maxBlocksPerLogQuery > 0 else { throw ValidationError("limits must be positive") }
+        guard maxBlocksPerLogQuery > 0 else { throw ValidationError("limits must be positive") }
         guard apiKeyHeader == nil || apiKeyFile != nil else {
             throw ValidationError("--api-key-header needs --api-key-file")
         }
@@ -57,9 +44,10 @@ struct EthereumRPCOptions: ParsableArguments {
 
     /// The adapter, on the process-wide HTTP client (which needs no shutdown).
     func chain() throws -> EthereumJSONRPCChain {
+        let t = transport.http
         let options = EthereumJSONRPCChain.Options(
-            requestTimeout: .milliseconds(Int64(timeout * 1000)), retries: retries,
-            initialBackoff: .milliseconds(backoffMs), maxResponseBytes: maxResponseBytes,
+            requestTimeout: t.requestTimeout, retries: t.retries, initialBackoff: t.initialBackoff,
+            maxResponseBytes: t.maxResponseBytes,
             maxBlocksPerLogQuery: maxBlocksPerLogQuery, expectedChainID: chainId.map(ChainID.init))
         var authorization: EthereumRPCAuthorization?
         if let apiKeyFile {

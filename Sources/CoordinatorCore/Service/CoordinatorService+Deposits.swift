@@ -20,8 +20,13 @@ extension CoordinatorService {
     {
         let now = self.now
         for org in try await call({ () async throws(StorageError) in try await store.organizationIDs() }) {
-            guard let policy = try? await currentPolicy(org), !policy.policy.wallets.isEmpty else { continue }
-            _ = try? await store.apply(policy.policy.wallets.map { .ensureDepositScan(org, $0.id, at: now) })
+            // Registered once per policy version and process, not written every round.
+            guard let policy = try? await currentPolicy(org), !policy.policy.wallets.isEmpty,
+                !scansRegistered.withLock({ $0.contains(policy.hash) })
+            else { continue }
+            if (try? await store.apply(policy.policy.wallets.map { .ensureDepositScan(org, $0.id, at: now) })) != nil {
+                scansRegistered.withLock { _ = $0.insert(policy.hash) }
+            }
         }
         let scans = try await call { () async throws(StorageError) in
             try await store.claimDepositScans(

@@ -56,6 +56,8 @@ public final class CoordinatorService: Sendable {
     public let chains: ChainSources
     private let clock: any CoordinatorClock
     private let verified = Mutex<[DocumentHash: VerifiedPolicy]>([:])
+    /// The policy versions whose wallets this process has already registered for deposit scans.
+    let scansRegistered = Mutex<Set<DocumentHash>>([])
 
     public init(
         store: any CoordinatorStore, clock: any CoordinatorClock, configuration: CoordinatorConfiguration,
