@@ -224,6 +224,14 @@ public struct EthereumJSONRPCChain: EthereumChainPort {
         return try codec.receipt(claim, tip: try await blockNumber())
     }
 
+    public func balance(of account: EthereumAddress) async throws(ChainError) -> Wei {
+        try codec.balance(try await call(.balance(account)))
+    }
+
+    public func tokenBalance(token: EthereumAddress, owner: EthereumAddress) async throws(ChainError) -> UInt256 {
+        try codec.tokenBalance(try await call(.tokenBalance(token: token, owner: owner)))
+    }
+
     public func blockNumber() async throws(ChainError) -> UInt64 {
         try codec.blockNumber(try await call(.blockNumber))
     }

@@ -49,6 +49,19 @@ public struct EthereumRPCRequest: Sendable, Hashable {
         return Self("eth_estimateGas", [.object(object), "pending"])
     }
 
+    /// `eth_getBalance(account, "latest")`.
+    public static func balance(_ account: EthereumAddress) -> Self {
+        Self("eth_getBalance", [.string(account.lowercased), "latest"])
+    }
+
+    /// `eth_call({to: token, data: balanceOf(owner)}, "latest")`: an ERC-20 balance.
+    public static func tokenBalance(token: EthereumAddress, owner: EthereumAddress) -> Self {
+        let data = [0x70, 0xa0, 0x82, 0x31] + EthereumRPCCodec.topic(of: owner)
+        return Self(
+            "eth_call",
+            [.object(["to": .string(token.lowercased), "data": .string("0x" + Hex.encode(data))]), "latest"])
+    }
+
     /// `eth_sendRawTransaction(raw)`.
     public static func sendRawTransaction(_ raw: [UInt8]) -> Self {
         Self("eth_sendRawTransaction", [.string("0x" + Hex.encode(raw))])
@@ -284,6 +297,25 @@ public struct EthereumRPCCodec: Sendable {
             throw invalid("eth_estimateGas: \(gas) gas is outside [\(Self.minGas), \(Self.maxGasEstimate)]")
         }
         return Gas(gas)
+    }
+
+    /// An account's balance in `eth_getBalance`'s result: a quantity.
+    public func balance(_ result: JSONValue) throws(ChainError) -> Wei {
+        Wei(try Self.quantity(result, what: "eth_getBalance"))
+    }
+
+    /// An ERC-20 `balanceOf` answer in `eth_call`'s result: exactly one 32-byte word (a contract that answers
+    /// anything else is not the token the policy names).
+    public func tokenBalance(_ result: JSONValue) throws(ChainError) -> UInt256 {
+        let text = try Self.string(result, what: "eth_call balanceOf")
+        guard text.hasPrefix("0x"), text.utf8.count == 66,
+            let bytes = try? Hex.decode(String(text.dropFirst(2)), maxBytes: 32),
+            let value = try? UInt256(bigEndian: bytes)
+        else {
+            throw invalid(
+                "eth_call balanceOf: '\(EsploraCodec.sanitised(text, limit: 80))' is not one 32-byte word")
+        }
+        return value
     }
 
     /// The priority fee in `eth_maxPriorityFeePerGas`'s result: a quantity of at most ``maxFeePerGas``.

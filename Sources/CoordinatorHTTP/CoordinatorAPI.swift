@@ -40,11 +40,15 @@ public struct HTTPSettings: Sendable {
     public var openAPIDocument: [UInt8]
     /// Renders `/metrics` (Prometheus text), when metrics are on.
     public var metrics: (@Sendable () -> [UInt8])?
+    /// The operator console served at `/console/`, or `nil` for an API-only coordinator.
+    public var console: ConsoleAssets?
 
     public init(
         bootstrapSecretHash: [UInt8]?, maxBodyBytes: Int = 1 << 20, authRatePerSecond: Double = 5,
-        authBurst: Double = 20, openAPIDocument: [UInt8], metrics: (@Sendable () -> [UInt8])? = nil
+        authBurst: Double = 20, openAPIDocument: [UInt8], metrics: (@Sendable () -> [UInt8])? = nil,
+        console: ConsoleAssets? = nil
     ) {
+        self.console = console
         self.bootstrapSecretHash = bootstrapSecretHash
         self.maxBodyBytes = maxBodyBytes
         self.authRatePerSecond = authRatePerSecond
@@ -84,9 +88,13 @@ public struct CoordinatorAPI: Sendable {
         add(.get, "/health", .open)
         add(.get, "/metrics", .open)
         add(.get, "/openapi.json", .open)
+        add(.get, "/v1/console/config", .open)
         add(.post, "/v1/organizations", .bootstrap, creates: true)
         add(.get, org, .member(anyMember))
         add(.post, org + "/sessions", .sessionRequest, creates: true)
+        add(.post, org + "/console/session", .sessionRequest, creates: true)
+        add(.get, org + "/console/session", .member(anyMember))
+        add(.delete, org + "/console/session", .member(anyMember))
         add(.get, org + "/tokens", .member(anyMember))
         add(.delete, org + "/tokens/{token}", .member(anyMember))
         add(.get, org + "/policies", .member(anyMember))
@@ -94,6 +102,7 @@ public struct CoordinatorAPI: Sendable {
         add(.get, org + "/policies/{version}", .member(anyMember))
         add(.get, org + "/members", .member(anyMember))
         add(.get, org + "/wallets", .member(anyMember))
+        add(.get, org + "/wallets/{wallet}/balances", .member(anyMember))
         add(.get, org + "/wallets/{wallet}/addresses", .member(anyMember))
         add(.post, org + "/wallets/{wallet}/addresses", .member([.admin, .initiator]), creates: true)
         add(.get, org + "/intents", .member(anyMember))
@@ -119,6 +128,16 @@ public struct CoordinatorAPI: Sendable {
         router.get("/health") { _, _ in try await api.health() }
         router.get("/metrics") { _, _ in api.metrics() }
         router.get("/openapi.json") { _, _ in JSONResponse.make(.ok, bytes: api.settings.openAPIDocument) }
+        router.get("/") { _, _ in Self.redirect("/console/") }
+        // `/console` and `/console/` are one route here: the page needs the trailing slash (relative URLs).
+        router.get("/console") { req, _ in
+            req.uri.path.hasSuffix("/") ? try api.consoleFile("") : Self.redirect("/console/")
+        }
+        router.get("/console/**") { _, ctx in try api.consoleFile(ctx.parameters.getCatchAll().joined(separator: "/")) }
+        router.get("/v1/console/config") { _, _ in api.consoleConfig() }
+        router.post("/v1/orgs/:org/console/session") { req, ctx in try await api.createConsoleSession(req, ctx) }
+        router.get("/v1/orgs/:org/console/session") { req, ctx in try await api.getConsoleSession(req, ctx) }
+        router.delete("/v1/orgs/:org/console/session") { req, ctx in try await api.endConsoleSession(req, ctx) }
         router.post("/v1/organizations") { req, ctx in try await api.bootstrap(req, ctx) }
         router.get("/v1/orgs/:org") { req, ctx in try await api.getOrganization(req, ctx) }
         router.post("/v1/orgs/:org/sessions") { req, ctx in try await api.createSession(req, ctx) }
@@ -129,6 +148,7 @@ public struct CoordinatorAPI: Sendable {
         router.get("/v1/orgs/:org/policies/:version") { req, ctx in try await api.getPolicy(req, ctx) }
         router.get("/v1/orgs/:org/members") { req, ctx in try await api.listMembers(req, ctx) }
         router.get("/v1/orgs/:org/wallets") { req, ctx in try await api.listWallets(req, ctx) }
+        router.get("/v1/orgs/:org/wallets/:wallet/balances") { req, ctx in try await api.walletBalances(req, ctx) }
         router.get("/v1/orgs/:org/wallets/:wallet/addresses") { req, ctx in try await api.listAddresses(req, ctx) }
         router.post("/v1/orgs/:org/wallets/:wallet/addresses") { req, ctx in try await api.createAddress(req, ctx) }
         router.get("/v1/orgs/:org/intents") { req, ctx in try await api.listIntents(req, ctx) }
@@ -169,23 +189,41 @@ public struct CoordinatorAPI: Sendable {
         return String(value.dropFirst(7))
     }
 
-    /// Authenticates the request's token in the path's organisation and checks the route's roles.
+    /// Authenticates the request in the path's organisation and checks the route's roles: an API token
+    /// (`Authorization: Bearer`), or the console's session cookie — then a request that changes something must
+    /// also carry the session's CSRF value (`X-Kura-CSRF`) and come from this origin.
     func principal(_ request: Request, _ context: KuraRequestContext, roles: Set<Role>, action: String)
         async throws(CoordinatorError) -> Principal
     {
-        let org = try orgID(context)
-        guard let bearer = bearer(request) else {
+        let principal: Principal
+        if let bearer = bearer(request) {
+            principal = try await authenticated(request, context, credential: bearer)
+        } else if let token = ConsoleSession.token(request) {
+            principal = try await authenticated(request, context, credential: token)
+            if request.method != .get && request.method != .head {
+                try ConsoleSession.checkMutation(request, token: token)
+            }
+        } else {
+            _ = try orgID(context)
             throw CoordinatorError(.unauthenticated, "this route needs an API token (Authorization: Bearer ...)")
         }
+        try principal.require(roles, to: action)
+        return principal
+    }
+
+    /// The member an API token acts for in the path's organisation; failures are rate limited per peer.
+    func authenticated(_ request: Request, _ context: KuraRequestContext, credential: String)
+        async throws(CoordinatorError) -> Principal
+    {
+        let org = try orgID(context)
         let result: Result<Principal, CoordinatorError>
         do {
-            result = .success(try await service.authenticate(org, bearer: bearer))
+            result = .success(try await service.authenticate(org, bearer: credential))
         } catch {
             result = .failure(error)
         }
-        let principal: Principal
         switch result {
-        case .success(let p): principal = p
+        case .success(let p): return p
         case .failure(let error):
             guard error.code == .unauthenticated || error.code == .notFound else { throw error }
             // Failed authentications are rate limited per peer (guessing tokens is slow).
@@ -194,8 +232,6 @@ public struct CoordinatorAPI: Sendable {
             }
             throw CoordinatorError(.unauthenticated, error.code == .notFound ? "unknown API token" : error.reason)
         }
-        try principal.require(roles, to: action)
-        return principal
     }
 
     /// The `Idempotency-Key` of a create and the hash of its method, path and body.

@@ -1,5 +1,6 @@
 import CoordinatorCore
 import Crypto
+import Foundation
 import Governance
 import Hummingbird
 import WalletCrypto
@@ -57,6 +58,7 @@ extension CoordinatorAPI {
         b["credential"] = a.credential.value
         b.set("storedAt", a.storedAt.seconds)
         b.set("document", stored(a.document))
+        b["documentBase64"] = Data(a.document).base64EncodedString()
         return b.value
     }
 
@@ -161,6 +163,18 @@ extension CoordinatorAPI {
     }
 
     func createSession(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
+        let s = try await issueSession(request, context)
+        var b = JSONBuilder()
+        b["token"] = s.token.text
+        b["tokenId"] = s.record.id
+        b["member"] = s.record.member.value
+        b.set("roles", strings: s.roles.map(\.name).sorted())
+        b.set("expiresAt", s.record.expiresAt.seconds)
+        return JSONResponse.make(.created, b.value)
+    }
+
+    /// Verifies the signed session request in the body and stores its token (rate limited per peer).
+    func issueSession(_ request: Request, _ context: KuraRequestContext) async throws -> CoordinatorService.Session {
         guard authLimiter.allow(context.peer) else {
             throw CoordinatorError(.rateLimited, "too many session requests; slow down")
         }
@@ -173,14 +187,7 @@ extension CoordinatorAPI {
             guard error.code == .duplicate else { throw error }
             throw CoordinatorError(.unauthenticated, "this session request was already used; sign a new one")
         }
-        let s = prepared.value
-        var b = JSONBuilder()
-        b["token"] = s.token.text
-        b["tokenId"] = s.record.id
-        b["member"] = s.record.member.value
-        b.set("roles", strings: s.roles.map(\.name).sorted())
-        b.set("expiresAt", s.record.expiresAt.seconds)
-        return JSONResponse.make(.created, b.value)
+        return prepared.value
     }
 
     func listTokens(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
@@ -289,6 +296,21 @@ extension CoordinatorAPI {
             throw CoordinatorError(.malformed, "the wallet id in the path is not valid")
         }
         return id
+    }
+
+    func walletBalances(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
+        let p = try await principal(request, context, roles: Self.anyMember, action: "read balances")
+        let wallet = try walletID(context)
+        let balances = try await service.balances(p.organization, wallet: wallet)
+        var list: [JSONValue] = []
+        for balance in balances {
+            var b = JSONBuilder()
+            b["asset"] = balance.asset.value
+            b["amount"] = balance.amount
+            b["unconfirmed"] = balance.unconfirmed
+            list.append(b.value)
+        }
+        return JSONResponse.make(.ok, .object(["wallet": .string(wallet.value), "balances": .array(list)]))
     }
 
     func listAddresses(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
@@ -450,6 +472,8 @@ extension CoordinatorAPI {
         var b = JSONBuilder()
         b.set("intent", Self.view(detail.record))
         b.set("document", Self.stored(detail.record.document))
+        // The exact bytes the initiator signed: the console decodes the intent from these, never from the summary.
+        b["documentBase64"] = Data(detail.record.document).base64EncodedString()
         b.set("approvals", .array(detail.approvals.map { Self.view($0) }))
         b.set("receipts", .array(detail.receipts.map { Self.stored($0.document) }))
         if let bundle = detail.bundle {

@@ -1,7 +1,7 @@
 import Bitcoin
 import ChainAdapters
 import CoordinatorCore
-import CoordinatorHTTP
+public import CoordinatorHTTP
 import CoordinatorStorage
 import Ethereum
 import Foundation
@@ -46,6 +46,9 @@ public struct ServerConfiguration: Sendable {
     public var authRatePerSecond = 5.0
     public var authBurst = 20.0
     public var logLevel: Logger.Level = .info
+    /// Whether to serve the operator console at `/console/`, and from which directory (`nil`: the one built in).
+    public var serveConsole = true
+    public var consoleDirectory: String?
     /// A file to write the bound port to once the server listens (for `--port 0`).
     public var portFile: String?
 
@@ -68,6 +71,37 @@ public enum CoordinatorServer {
             throw CocoaError(.fileNoSuchFile)
         }
         return Array(try Data(contentsOf: url))
+    }
+
+    /// The console built into the executable (Sources/CoordinatorServer/Console, a SwiftPM resource).
+    public static func builtInConsoleDirectory() throws -> String {
+        guard let url = Bundle.module.url(forResource: "Console", withExtension: nil) else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        return url.path
+    }
+
+    /// Reads a console directory into memory (regular files only; symbolic links and special files are
+    /// skipped, so nothing outside the directory is served).
+    public static func loadConsole(directory: String) throws -> ConsoleAssets {
+        let root = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: root.path) else {
+            throw CoordinatorError(.notFound, "the console directory \(directory) cannot be read")
+        }
+        var files: [String: [UInt8]] = [:]
+        while let relative = walker.nextObject() as? String {
+            if relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }  // hidden files
+            let full = root.appendingPathComponent(relative).path
+            let attributes = try fm.attributesOfItem(atPath: full)
+            guard (attributes[.type] as? FileAttributeType) == .typeRegular else { continue }
+            guard files.count < ConsoleAssets.maxFiles else {
+                throw CoordinatorError(
+                    .malformed, "the console directory has more than \(ConsoleAssets.maxFiles) files")
+            }
+            files[relative] = Array(try Data(contentsOf: URL(fileURLWithPath: full)))
+        }
+        return try ConsoleAssets(files: files)
     }
 
     /// The chain sources of the configuration: an Esplora or Bitcoin Core RPC adapter per Bitcoin network named.
@@ -121,7 +155,9 @@ public enum CoordinatorServer {
                 settings: HTTPSettings(
                     bootstrapSecretHash: config.bootstrapSecretHash, maxBodyBytes: config.maxBodyBytes,
                     authRatePerSecond: config.authRatePerSecond, authBurst: config.authBurst,
-                    openAPIDocument: try openAPIDocument(), metrics: { registry.emitToBuffer() }))
+                    openAPIDocument: try openAPIDocument(), metrics: { registry.emitToBuffer() },
+                    console: config.serveConsole
+                        ? try loadConsole(directory: config.consoleDirectory ?? builtInConsoleDirectory()) : nil))
             let portFile = config.portFile
             var app = Application(
                 router: api.router(),

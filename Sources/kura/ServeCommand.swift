@@ -67,6 +67,10 @@ struct Serve: AsyncParsableCommand {
     var ethereum: [String] = []
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     var logLevel: String?
+    @Option(help: "Serve the operator console from this directory instead of the one built in.")
+    var consoleDir: String?
+    @Flag(help: "Serve the API only (no operator console at /console/).")
+    var noConsole = false
 
     /// NETWORK=URL pairs of one kind of chain source: the flags, else the environment variable (comma-separated),
     /// else the configuration file's list.
@@ -108,7 +112,7 @@ struct Serve: AsyncParsableCommand {
             let known: Set<String> = [
                 "host", "port", "dataDir", "databaseURL", "audience", "bootstrapSecretFile", "tokenLifetime",
                 "gapLimit", "maxBodyBytes", "logLevel", "esplora", "bitcoind", "ethereum", "followInterval",
-                "confirmations",
+                "confirmations", "chainTimeout", "webhook", "webhookSecretFile", "consoleDir",
             ]
             if let unknown = object.keys.first(where: { !known.contains($0) }) {
                 throw ValidationError("unknown key '\(unknown)' in \(config)")
@@ -185,6 +189,8 @@ struct Serve: AsyncParsableCommand {
             c.logLevel = level
         }
         c.portFile = portFile
+        c.consoleDirectory = try pick(consoleDir, "KURA_CONSOLE_DIR", "consoleDir", { $0 })
+        c.serveConsole = !noConsole
         c.esplora = try chainSources(esplora, env: env["KURA_ESPLORA"], file: file["esplora"], kind: "esplora")
         c.bitcoind = try chainSources(bitcoind, env: env["KURA_BITCOIND"], file: file["bitcoind"], kind: "bitcoind")
         for (id, url) in try chainSources(ethereum, env: env["KURA_ETHEREUM"], file: file["ethereum"], kind: "ethereum")

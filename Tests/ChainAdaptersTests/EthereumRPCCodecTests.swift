@@ -526,3 +526,37 @@ struct RPCSecretsTests {
         #expect(refusal { try EthereumJSONRPCChain(url: "http://a:b@host", authorization: apiKey) } == nil)
     }
 }
+
+@Suite("Ethereum JSON-RPC codec: balances")
+struct RPCBalanceTests {
+    let f = RPCFixture()
+
+    @Test func encodesBalanceRequests() {
+        let text = { (r: EthereumRPCRequest) in String(decoding: f.codec.encode(r, id: 9), as: UTF8.self) }
+        #expect(
+            text(.balance(f.alice))
+                == #"{"id":9,"jsonrpc":"2.0","method":"eth_getBalance","params":["\#(f.alice.lowercased)","latest"]}"#)
+        // balanceOf(address): selector 0x70a08231 (keccak-256 of the signature), the owner left-padded to a word.
+        #expect(
+            text(.tokenBalance(token: f.token, owner: f.bob))
+                == #"{"id":9,"jsonrpc":"2.0","method":"eth_call","params":[{"data":"0x70a08231000000000000000000000000\#(String(repeating: "b2", count: 20))","to":"0xe8527f28834bb497c06bea4fb1ddd40389d8140b"},"latest"]}"#
+        )
+    }
+
+    @Test func readsBalancesAndRefusesWhatIsNotOne() throws {
+        #expect(try f.codec.balance(f.result(#""0xde0b6b3a7640000""#)) == Wei(UInt256(1_000_000_000_000_000_000)))
+        #expect(try f.codec.balance(f.result(#""0x0""#)) == Wei.zero)
+        for bad in [#""0x""#, #""0x01""#, #""12""#, "12", "null", #""0xZZ""#] {
+            #expect(throws: ChainError.self, "\(bad)") { try f.codec.balance(f.result(bad)) }
+        }
+        let word = "0x" + String(repeating: "0", count: 58) + "0f4241"
+        #expect(try f.codec.tokenBalance(f.result("\"\(word)\"")) == UInt256(1_000_001))
+        // A contract answering anything but one 32-byte word is not the token the policy names.
+        for bad in [
+            #""0x""#, #""0x0f4241""#, "\"\(word)00\"", "\"\(word.dropLast())\"", "1000001",
+            #""0x\#(String(repeating: "g", count: 64))""#,
+        ] {
+            #expect(throws: ChainError.self, "\(bad)") { try f.codec.tokenBalance(f.result(bad)) }
+        }
+    }
+}

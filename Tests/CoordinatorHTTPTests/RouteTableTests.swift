@@ -41,14 +41,14 @@ struct RouteTableTests {
         }
     }
 
-    @Test("mutations are authenticated: only health, metrics and the document are open")
+    @Test("mutations are authenticated: only health, metrics, the document and the console's config are open")
     func mutationsNeedCredentials() {
         for route in CoordinatorAPI.routes where route.access == .open {
             #expect(route.method == .get, "\(route.path) is open")
         }
         #expect(
             CoordinatorAPI.routes.filter { $0.access == .open }.map(\.path).sorted() == [
-                "/health", "/metrics", "/openapi.json",
+                "/health", "/metrics", "/openapi.json", "/v1/console/config",
             ])
     }
 }

@@ -352,3 +352,27 @@ def test_an_intent_that_expires_before_signing_is_ended_and_its_coins_released(w
     events = server.request("GET", f"/v1/orgs/{org.id}/audit?limit=10000", token=org.token("a1"))[1]["events"]
     moves = [e["payload"] for e in events if e["kind"] == "intent.state" and e["subject"] == intent["id"]]
     assert moves[-1]["to"] == "expired" and moves[-1]["from"] == "built", moves
+
+
+def test_wallet_balances_follow_the_chain(world, chain):
+    """The console's dashboard figure for a Bitcoin wallet: the sum of the wallet's unspent outputs, mempool
+    included (and shown apart), moving by exactly what the chain received."""
+    server, org = world
+    path = f"/v1/orgs/{org.id}/wallets/btc-main/balances"
+
+    def balance():
+        status, body, _ = server.request("GET", path, token=org.token("bob"))
+        assert status == 200, body
+        [entry] = body["balances"]
+        assert entry["asset"] == "btc"
+        return int(entry["amount"]), int(entry["unconfirmed"])
+
+    before, pending_before = balance()
+    status, made, _ = server.request("POST", f"/v1/orgs/{org.id}/wallets/btc-main/addresses", {"label": "balance"},
+                                     token=org.token("alice"))
+    chain.faucet(made["address"]["address"], 12_345_678, confirm=False)
+    after, pending = balance()
+    assert after == before + 12_345_678 and pending == pending_before + 12_345_678
+    chain.mine(1)
+    settled, pending_after = balance()
+    assert settled == after and pending_after == pending_before

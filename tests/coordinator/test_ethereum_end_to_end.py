@@ -114,3 +114,23 @@ def test_erc20_withdrawal_confirmed_with_the_exact_amount_and_its_transfer_log(w
     assert decode(["uint256"], bytes.fromhex(log["data"][2:]))[0] == amount
     assert token_balance(eth, KUSD, EXCHANGE_ETH) == before_exchange + amount
     assert token_balance(eth, KUSD, sender) == before_sender - amount
+
+
+def test_wallet_balances_are_the_chains(world):
+    """The console's dashboard figures: ether and the token read by the coordinator equal what the node says
+    (eth_getBalance and balanceOf asked here directly)."""
+    server, org, eth = world
+    sender = wallet_address(org)
+    eth.rpc("dev_fund", sender, hex(3 * ETHER + 7))
+    eth.rpc("dev_mintToken", sender, hex(1_000_001))
+    eth.rpc("evm_mine")
+    status, body, _ = server.request("GET", f"/v1/orgs/{org.id}/wallets/eth-main/balances", token=org.token("bob"))
+    assert status == 200, body
+    got = {b["asset"]: int(b["amount"]) for b in body["balances"]}
+    assert got == {"eth": eth.balance(sender), "usdc": token_balance(eth, KUSD, sender)}
+    assert got["eth"] >= 3 * ETHER + 7 and got["usdc"] >= 1_000_001
+    # Without a chain source for a wallet's chain: 503, named.
+    status, err, _ = server.request("GET", f"/v1/orgs/{org.id}/wallets/btc-main/balances", token=org.token("bob"))
+    assert status == 503 and "no Bitcoin chain source" in err["error"]["message"]
+    status, err, _ = server.request("GET", f"/v1/orgs/{org.id}/wallets/nope/balances", token=org.token("bob"))
+    assert status == 404

@@ -185,6 +185,12 @@ public protocol EthereumChainPort: Sendable {
     /// JSON-RPC does not tell the two apart).
     func receipt(_ hash: TransactionHash) async throws(ChainError) -> EthereumReceipt?
 
+    /// The ether balance of `account` at the latest block (`eth_getBalance`), for the console's dashboard.
+    func balance(of account: EthereumAddress) async throws(ChainError) -> Wei
+
+    /// The ERC-20 balance `token` holds for `owner` at the latest block (`balanceOf`, by `eth_call`).
+    func tokenBalance(token: EthereumAddress, owner: EthereumAddress) async throws(ChainError) -> UInt256
+
     // Reading blocks and token transfers, for the deposit watcher.
 
     /// The number of the chain source's latest block (`eth_blockNumber`).
