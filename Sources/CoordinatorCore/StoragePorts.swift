@@ -140,6 +140,11 @@ public enum StoreChange: Sendable, Hashable {
     case enqueueWebhook(WebhookDelivery)
     /// Records an attempt of a claimed delivery and ends its lease (`.conflict` if the lease is not `owner`'s).
     case updateWebhook(owner: String, WebhookDelivery)
+    /// Stores a new policy proposal (`.duplicate` if the same version was already proposed).
+    case insertProposal(PolicyProposalRecord)
+    /// Replaces a proposal's signatures and state, if it is still open with `expectedSignatures` signatures
+    /// (`.conflict` otherwise: another admin signed or it was applied concurrently).
+    case updateProposal(PolicyProposalRecord, expectedSignatures: Int)
     /// Appends an audit event (the chain link is filled in by the store).
     case audit(OrganizationID, kind: String, subject: String, payload: [UInt8], at: Timestamp)
 }
@@ -148,7 +153,7 @@ public enum StoreChange: Sendable, Hashable {
 /// `SQLCoordinatorStore.connectPostgres(url:)` (CoordinatorStorage, ADR 0010); one conformance suite runs against
 /// both.
 public protocol CoordinatorStore: OrganizationStore, PolicyStore, IntentStore, ApprovalStore, AuditStore,
-    AccessStore, AddressStore, TransactionWatchStore, DepositStore, WebhookStore
+    AccessStore, AddressStore, TransactionWatchStore, DepositStore, WebhookStore, ProposalStore
 {
     /// Applies `changes` in order in one transaction: all of them or none. Returns the audit events appended.
     /// This is how every use case writes, so a record and the audit event that reports it never part.

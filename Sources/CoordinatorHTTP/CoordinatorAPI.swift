@@ -100,6 +100,10 @@ public struct CoordinatorAPI: Sendable {
         add(.get, org + "/policies", .member(anyMember))
         add(.post, org + "/policies", .member([.admin]), creates: true)
         add(.get, org + "/policies/{version}", .member(anyMember))
+        add(.get, org + "/proposals", .member(anyMember))
+        add(.post, org + "/proposals", .member([.admin]), creates: true)
+        add(.get, org + "/proposals/{proposal}", .member(anyMember))
+        add(.post, org + "/proposals/{proposal}/signatures", .member([.admin]), creates: true)
         add(.get, org + "/members", .member(anyMember))
         add(.get, org + "/wallets", .member(anyMember))
         add(.get, org + "/wallets/{wallet}/balances", .member(anyMember))
@@ -146,6 +150,10 @@ public struct CoordinatorAPI: Sendable {
         router.get("/v1/orgs/:org/policies") { req, ctx in try await api.listPolicies(req, ctx) }
         router.post("/v1/orgs/:org/policies") { req, ctx in try await api.appendPolicy(req, ctx) }
         router.get("/v1/orgs/:org/policies/:version") { req, ctx in try await api.getPolicy(req, ctx) }
+        router.get("/v1/orgs/:org/proposals") { req, ctx in try await api.listProposals(req, ctx) }
+        router.post("/v1/orgs/:org/proposals") { req, ctx in try await api.createProposal(req, ctx) }
+        router.get("/v1/orgs/:org/proposals/:proposal") { req, ctx in try await api.getProposal(req, ctx) }
+        router.post("/v1/orgs/:org/proposals/:proposal/signatures") { req, ctx in try await api.signProposal(req, ctx) }
         router.get("/v1/orgs/:org/members") { req, ctx in try await api.listMembers(req, ctx) }
         router.get("/v1/orgs/:org/wallets") { req, ctx in try await api.listWallets(req, ctx) }
         router.get("/v1/orgs/:org/wallets/:wallet/balances") { req, ctx in try await api.walletBalances(req, ctx) }

@@ -323,5 +323,27 @@ struct Migration: Sendable {
                 "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)",
                 "CREATE INDEX webhook_deliveries_by_org ON webhook_deliveries (org_id, created_at)",
             ]),
+        Migration(
+            name: "0012-policy-proposals",
+            statements: [
+                """
+                CREATE TABLE policy_proposals (
+                    org_id TEXT NOT NULL,
+                    id TEXT NOT NULL CHECK (length(id) = 64),
+                    version {int} NOT NULL CHECK (version >= 2),
+                    document {bytes} NOT NULL,
+                    proposer TEXT NOT NULL,
+                    signatures {bytes} NOT NULL,
+                    signature_count {int} NOT NULL CHECK (signature_count >= 0),
+                    required {int} NOT NULL CHECK (required >= 1),
+                    state TEXT NOT NULL CHECK (state IN ('open', 'applied', 'superseded')),
+                    created_at {int} NOT NULL,
+                    updated_at {int} NOT NULL,
+                    PRIMARY KEY (org_id, id),
+                    FOREIGN KEY (org_id) REFERENCES organizations (id)
+                ){strict}
+                """,
+                "CREATE INDEX policy_proposals_by_org ON policy_proposals (org_id, created_at)",
+            ]),
     ]
 }

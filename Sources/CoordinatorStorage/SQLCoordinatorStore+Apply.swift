@@ -239,6 +239,31 @@ extension SQLCoordinatorStore {
             guard !updated.isEmpty else {
                 throw StorageError(.conflict, "webhook delivery '\(w.id)' is not leased to this process")
             }
+        case .insertProposal(let r):
+            try await db.raw(
+                """
+                INSERT INTO policy_proposals (org_id, id, version, document, proposer, signatures, signature_count,
+                                              required, state, created_at, updated_at)
+                VALUES (\(bind: r.organization.value), \(bind: r.id), \(bind: r.version), \(bind: Data(r.document)),
+                        \(bind: r.proposer.value), \(bind: Data(r.signatures)), \(bind: Int64(r.signatureCount)),
+                        \(bind: Int64(r.required)), \(bind: r.state.rawValue), \(bind: r.createdAt.seconds),
+                        \(bind: r.updatedAt.seconds))
+                """
+            ).run()
+        case .updateProposal(let r, let expected):
+            let updated = try await db.raw(
+                """
+                UPDATE policy_proposals
+                SET signatures = \(bind: Data(r.signatures)), signature_count = \(bind: Int64(r.signatureCount)),
+                    state = \(bind: r.state.rawValue), updated_at = \(bind: r.updatedAt.seconds)
+                WHERE org_id = \(bind: r.organization.value) AND id = \(bind: r.id) AND state = 'open'
+                  AND signature_count = \(bind: Int64(expected))
+                RETURNING id
+                """
+            ).all()
+            guard !updated.isEmpty else {
+                throw StorageError(.conflict, "proposal '\(r.id.prefix(16))' changed meanwhile or is no longer open")
+            }
         case .insertToken(let t):
             try await db.raw(
                 """

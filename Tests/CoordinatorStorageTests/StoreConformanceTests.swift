@@ -42,7 +42,7 @@ struct StoreConformanceTests {
                     "0001-organizations", "0002-policy-versions-members-credentials", "0003-intents",
                     "0004-approvals-bundles-receipts", "0005-audit-events", "0006-tokens-idempotency-addresses",
                     "0007-receipt-results-signed-transactions", "0008-coin-reservations", "0009-transaction-watch",
-                    "0010-deposits", "0011-webhook-deliveries",
+                    "0010-deposits", "0011-webhook-deliveries", "0012-policy-proposals",
                 ])
         }
     }
@@ -54,7 +54,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 11)
+            #expect(try await store.appliedMigrations().count == 12)
         }
     }
 

@@ -167,4 +167,47 @@ struct UnitOfWorkConformanceTests {
             #expect(list.map(\.address) == ["bcrt1qa", "bcrt1qb"])
         }
     }
+
+    @Test(
+        "policy proposals: one per hash, signatures added by compare-and-set, closed once applied",
+        arguments: Backend.available)
+    func proposals(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            let id = String(repeating: "ab", count: 32)
+            func proposal(_ count: Int, _ state: PolicyProposalRecord.State, at offset: Int64 = 0) throws
+                -> PolicyProposalRecord
+            {
+                PolicyProposalRecord(
+                    organization: f.org, id: id, version: 2, document: Array("{\"v\":2}".utf8),
+                    proposer: try MemberID("a1"), signatures: Array("[\(count)]".utf8), signatureCount: count,
+                    required: 2, state: state, createdAt: f.now, updatedAt: f.now.adding(seconds: offset))
+            }
+            _ = try await store.apply([.insertProposal(try proposal(1, .open))])
+            await expectStorageError(.duplicate) {
+                _ = try await store.apply([.insertProposal(try proposal(1, .open))])
+            }
+            // Two admins signing at once: the second writer saw one signature too, and loses.
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        (try? await store.apply([.updateProposal(try proposal(2, .open, at: 5), expectedSignatures: 1)]))
+                            != nil
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+            _ = try await store.apply([.updateProposal(try proposal(3, .applied, at: 9), expectedSignatures: 2)])
+            await expectStorageError(.conflict) {
+                _ = try await store.apply([.updateProposal(try proposal(4, .applied), expectedSignatures: 3)])
+            }
+            let stored = try #require(try await store.proposal(f.org, id: id))
+            #expect(stored.state == .applied && stored.signatureCount == 3 && stored.signatures == Array("[3]".utf8))
+            #expect(stored.updatedAt == f.now.adding(seconds: 9) && stored.createdAt == f.now)
+            #expect(try await store.proposals(f.org, limit: 10).map(\.id) == [id])
+            #expect(try await store.proposal(f.org, id: String(repeating: "cd", count: 32)) == nil)
+        }
+    }
 }

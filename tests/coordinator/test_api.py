@@ -355,10 +355,13 @@ def test_role_matrix_covers_every_route(world):
     server, org = world
     doc = server.request("GET", "/openapi.json")[1]
     intent = org.create_intent()
-    values = {"org": org.id, "intent": intent["id"], "wallet": "btc-main", "version": "1", "token": "0" * 16}
+    values = {"org": org.id, "intent": intent["id"], "wallet": "btc-main", "version": "1", "token": "0" * 16,
+              "proposal": "0" * 64}
     # Who may call each member route (the server's CoordinatorAPI.routes, restated independently here).
     allowed = {
         ("post", "/v1/orgs/{org}/policies"): {"admin"},
+        ("post", "/v1/orgs/{org}/proposals"): {"admin"},
+        ("post", "/v1/orgs/{org}/proposals/{proposal}/signatures"): {"admin"},
         ("post", "/v1/orgs/{org}/wallets/{wallet}/addresses"): {"admin", "initiator"},
         ("post", "/v1/orgs/{org}/intents"): {"initiator"},
         ("post", "/v1/orgs/{org}/intents/{intent}/approvals"): {"approver"},

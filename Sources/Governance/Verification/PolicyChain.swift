@@ -150,6 +150,22 @@ public enum PolicyChain {
 
     /// One step: `next` must follow `previous` and carry enough of `previous`'s admins' signatures.
     static func verifyStep(from previous: Policy, to next: SignedPolicy) throws(GovernanceError) {
+        let progress = try proposalProgress(from: previous, to: next)
+        guard progress.complete else {
+            throw GovernanceError(
+                .invalidSignature, .policyInvalid,
+                "version \(next.policy.version) has \(progress.signedBy.count) distinct admin signature(s); "
+                    + "\(progress.required) required")
+        }
+    }
+
+    /// How far a proposed next version is from being a valid step after `previous`: every check of the step
+    /// (organisation, version, hash link, creation time, the high-change delay, the address-book delay, and
+    /// each signature valid and by an admin of `previous`) except that the signatures reach the quorum, which is
+    /// reported. A coordinator collects admins' signatures on a proposal with this.
+    public static func proposalProgress(from previous: Policy, to next: SignedPolicy) throws(GovernanceError)
+        -> ProposalProgress
+    {
         let p = next.policy
         guard p.organization == previous.organization else {
             throw GovernanceError(.invalidValue, .policyInvalid, "version \(p.version) belongs to another organisation")
@@ -167,8 +183,6 @@ public enum PolicyChain {
                 .invalidValue, .policyInvalid, "version \(p.version) was created before its predecessor")
         }
         let high = p.isHighChange(from: previous)
-        try requireQuorum(
-            next, signers: previous, quorum: high ? previous.governance.highQuorum : previous.governance.adminQuorum)
         if high {
             guard p.effectiveFrom >= p.created.adding(seconds: previous.governance.highChangeDelay) else {
                 throw GovernanceError(
@@ -185,6 +199,14 @@ public enum PolicyChain {
                     "address-book entry \(e.id) is usable before the \(previous.rules.addressBookDelay) s delay")
             }
         }
+        var admins = Set<MemberID>()
+        for s in next.signatures {
+            try s.verify(digest: p.hash.bytes, in: previous, role: .admin, category: .policyInvalid)
+            admins.insert(s.member)
+        }
+        return ProposalProgress(
+            signedBy: admins, required: high ? previous.governance.highQuorum : previous.governance.adminQuorum,
+            highChange: high)
     }
 
     /// Counts distinct admins of `signers` with a valid signature over `signed`'s hash; any
@@ -201,4 +223,17 @@ public enum PolicyChain {
                 "version \(signed.policy.version) has \(admins.count) distinct admin signature(s); \(quorum) required")
         }
     }
+}
+
+/// The signatures a proposed policy version has and needs (``PolicyChain/proposalProgress(from:to:)``).
+public struct ProposalProgress: Sendable, Hashable {
+    /// The distinct admins of the previous version whose valid signatures it carries.
+    public let signedBy: Set<MemberID>
+    /// The quorum it needs: the high quorum for a high change, else the admin quorum.
+    public let required: Int
+    /// Whether it changes wallets, signers, the admin set or its credentials, or the governance rules.
+    public let highChange: Bool
+
+    /// Whether the quorum is reached (the step is then valid).
+    public var complete: Bool { signedBy.count >= required }
 }
