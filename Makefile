@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := libsecp256k1-dev libsqlite3-dev python3 python3-venv binutils chromium strace postgresql-15
+APT_PACKAGES := libsecp256k1-dev libsqlite3-dev python3 python3-venv binutils chromium chromium-driver fonts-ipafont-gothic strace postgresql-15
 VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= release

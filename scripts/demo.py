@@ -544,7 +544,8 @@ def print_up(st, intent_id, health, args):
     bin_hint = os.path.relpath(BIN) if str(BIN).startswith(str(pathlib.Path.cwd())) else str(BIN)
     a = st.co.signers[0]
     step("Kura is up (throw-away test keys and public test mnemonics: never use them for funds)")
-    say(f"  coordinator    {url}  (the web console will live at /)")
+    console = url.replace("127.0.0.1", "localhost") + "/console/"
+    say(f"  coordinator    {url}   web console {console}  (open it by this name: passkeys need a domain)")
     say(f"    API          {url}/v1   health {url}/health → {json.dumps(health[1])}   OpenAPI {url}/openapi.json")
     say(f"  bitcoin chain  http://127.0.0.1:{st.btc.port}  (Esplora API, regtest; a block every "
         f"{args.block_interval} s; POST /dev/faucet, /dev/mine)")
@@ -577,8 +578,58 @@ def print_up(st, intent_id, health, args):
         f"--key {s(st.key('alice'))} --credential alice-key    # ETH needs bob and carol",
     ]:
         say(f"  {line}")
+    say(f"\nIn the browser: register a passkey at {console}#/register (organisation acme, member alice), save the "
+        "credential JSON it shows, then let the demo admins add it: "
+        ".venv/bin/python scripts/demo.py passkey --member alice --credential FILE; sign in, "
+        "and do the same for bob to approve.")
     say("\nThe same end to end, scripted, with the attack replayed: make demo.")
     say("Up " + ("(--check: stopping now)." if args.check else "until Ctrl-C."))
+
+
+def add_passkey(args) -> int:
+    """Puts a passkey the console registered into the running demo's policy: the next version adds the credential to
+    the member, signed by the demo admins a1 and a2 (their throw-away keys) and pushed with a1's session."""
+    root = pathlib.Path(args.dir).absolute()
+    lock = root / "up.json"
+    if not lock.exists():
+        raise DemoError(f"no demo is running in {root} (start one with make run)")
+    state = json.loads(lock.read_text())
+    credential = json.loads(pathlib.Path(args.credential).read_text() if args.credential != "-" else sys.stdin.read())
+    if not isinstance(credential, dict) or credential.get("scheme") != "webauthn-es256":
+        raise DemoError("the credential must be the console's JSON for a passkey (scheme webauthn-es256)")
+    company, work = root / "company", root / "work"
+    session = root / "sessions" / "a1.json"
+    token = json.loads(session.read_text())["token"]
+    import urllib.request
+
+    def get(path):
+        request = urllib.request.Request(state["coordinator"] + path, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return json.loads(r.read())
+
+    latest = max(get("/v1/orgs/acme/policies")["policies"], key=lambda p: p["version"])
+    current = get(f"/v1/orgs/acme/policies/{latest['version']}")["policy"]["document"]
+    doc = json.loads(json.dumps(current["policy"]))
+    members = [m for m in doc["members"] if m["id"] == args.member]
+    if not members:
+        raise DemoError(f"{args.member} is not a member of policy version {doc['version']}")
+    members[0]["credentials"] = [c for c in members[0]["credentials"] if c["id"] != credential["id"]] + [credential]
+    now = int(time.time()) - 5
+    doc.update(version=doc["version"] + 1, created=now, effectiveFrom=now)
+    doc.pop("previous", None)
+    current_file, doc_file, out = work / "policy-current.json", work / "policy-next.doc.json", work / "policy-next.json"
+    current_file.write_text(json.dumps(current))
+    doc_file.write_text(json.dumps(doc))
+    run("kura", "policy", "propose", doc_file, "--current", current_file, "--out", out, check=True)
+    for admin in ("a1", "a2"):
+        run("kura", "policy", "sign", out, "--key", company / f"{admin}.key", "--member", admin, "--credential",
+            f"{admin}-key", check=True)
+    r = run("kura", "policy", "push", out, "--session", session, check=False)
+    if r.returncode != 0:
+        raise DemoError(f"the coordinator refused the policy version: {r.stderr.decode().strip()}")
+    say(f"policy version {doc['version']} in force: {args.member} may now sign in to the console with passkey "
+        f"{credential['id']} (admins a1 and a2 signed it)")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -590,9 +641,13 @@ def main(argv=None) -> int:
     p_up.add_argument("--block-interval", type=float, default=5, help="seconds between blocks on both chains")
     p_demo = sub.add_parser("demo", help="the withdrawals and the attack, scripted, in a temporary directory")
     p_demo.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    p_key = sub.add_parser("passkey", help="add a passkey registered in the console to a member (running demo)")
+    p_key.add_argument("--member", required=True, help="the member (alice, bob, …)")
+    p_key.add_argument("--credential", required=True, help="the console's credential JSON file (- for stdin)")
+    p_key.add_argument("--dir", default=str(ROOT / ".kura-demo"), help="the running demo's directory")
     args = parser.parse_args(argv)
     try:
-        return up(args) if args.command == "up" else demo(args)
+        return {"up": up, "demo": demo, "passkey": add_passkey}[args.command](args)
     except DemoError as e:
         say(f"{args.command}: {e}")
         return 1

@@ -55,13 +55,14 @@ def raw_sql(url_or_path: str, sql: str):
 class Server:
     """One `kura serve` process."""
 
-    def __init__(self, tmp: pathlib.Path, backend: str, database_url: str | None = None, extra=(), env=None):
+    def __init__(self, tmp: pathlib.Path, backend: str, database_url: str | None = None, extra=(), env=None,
+                 data_dir: pathlib.Path | None = None):
         self.tmp = tmp
         self.backend = backend
         self.secret_file = tmp / "bootstrap.secret"
         if not self.secret_file.exists():
             self.secret_file.write_text(secrets.token_hex(16))
-        self.data_dir = tmp / f"data-{secrets.token_hex(3)}"
+        self.data_dir = data_dir or tmp / f"data-{secrets.token_hex(3)}"  # a restart passes the old one
         if backend == "postgresql":
             self.database_url = database_url or fresh_postgres_database()
         else:

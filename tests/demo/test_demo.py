@@ -135,6 +135,34 @@ def test_up_serves_until_ctrl_c(tmp_path):
         pending = re.search(r"^  kura approve (i-[0-9a-f]+) ", out, re.M).group(1)
         assert listed.returncode == 0 and re.search(rf"^{pending}\s+awaitingApprovals\s+btc-main\s+25000000 btc",
                                                     listed.stdout.decode(), re.M), listed
+        # The console's URL is printed by name (passkeys need a domain), and a passkey it registered is put into
+        # the policy by `demo.py passkey` (a new version signed by the demo admins).
+        assert f"web console http://localhost:{ports['coordinator']}/console/" in out
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        origin = f"http://localhost:{ports['coordinator']}"
+        credential = {"id": "alice-passkey", "scheme": "webauthn-es256", "publicKey": point.hex(),
+                      "rpId": "localhost", "origins": [origin], "userVerification": True}
+        (tmp_path / "passkey.json").write_text(json.dumps(credential))
+        added = subprocess.run([sys.executable, str(DEMO), "passkey", "--member", "alice", "--credential",
+                                str(tmp_path / "passkey.json"), "--dir", str(state)], cwd=ROOT, capture_output=True,
+                               env={**os.environ, "KURA_BIN": str(BIN)}, timeout=120)
+        assert added.returncode == 0 and b"policy version 2 in force" in added.stdout, added.stdout + added.stderr
+        token = json.loads((state / "sessions" / "a1.json").read_text())["token"]
+        conn = http.client.HTTPConnection("127.0.0.1", ports["coordinator"], timeout=10)
+        conn.request("GET", "/v1/orgs/acme/policies/2", headers={"Authorization": f"Bearer {token}"})
+        policy = json.loads(conn.getresponse().read())["policy"]["document"]["policy"]
+        conn.close()
+        alice = next(m for m in policy["members"] if m["id"] == "alice")
+        assert credential in alice["credentials"] and len(alice["credentials"]) == 2
+        # Positive control's counterpart: something that is not a passkey credential is refused, nothing pushed.
+        (tmp_path / "not-a-passkey.json").write_text(json.dumps({"id": "x", "scheme": "ed25519"}))
+        refused = subprocess.run([sys.executable, str(DEMO), "passkey", "--member", "alice", "--credential",
+                                  str(tmp_path / "not-a-passkey.json"), "--dir", str(state)], cwd=ROOT,
+                                 capture_output=True, env={**os.environ, "KURA_BIN": str(BIN)}, timeout=120)
+        assert refused.returncode == 1 and b"webauthn-es256" in refused.stdout, refused.stdout
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in its terminal: the whole process group

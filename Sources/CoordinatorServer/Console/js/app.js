@@ -1,7 +1,7 @@
 // The console's entry point: the header (navigation, language, session), the hash router, and focus
 // management (each screen's heading is focused after navigation, for keyboard and screen-reader users).
 import { onUnauthenticated } from './api.js';
-import { h } from './dom.js';
+import { add, h, mount } from './dom.js';
 import { applyStatic, k, lang, onLangChange, setLang, t } from './i18n.js';
 import { invalidate } from './policy.js';
 import { expire, hasRole, onSessionChange, restore, session, signOut, signedIn } from './session.js';
@@ -73,9 +73,9 @@ function updateHeader() {
   }
   const who = document.getElementById('session-who');
   if (who) {
-    who.replaceChildren();
+    mount(who);
     if (on) {
-      who.append(
+      add(who,
         h('span', { testid: 'session-member', class: 'session-member' }, session.member),
         ' ',
         h('span', { class: 'session-meta', testid: 'session-roles' }, `${session.org} · ${session.roles.map(roleName).join(', ')}`),
@@ -93,7 +93,7 @@ function markNavigation(nav) {
 }
 
 function notFound(root) {
-  root.append(heading(t('notFound.title')), h('p', null, t('notFound.body')), h('p', null, h('a', { href: '#/dashboard' }, t('nav.dashboard'))));
+  add(root, heading(t('notFound.title')), h('p', null, t('notFound.body')), h('p', null, h('a', { href: '#/dashboard' }, t('nav.dashboard'))));
 }
 
 async function render() {
@@ -126,7 +126,7 @@ async function render() {
   }
   markNavigation(route ? route.nav : null);
   const root = h('div', { class: 'screen' });
-  main.replaceChildren(root);
+  mount(main, root);
   const ctx = {
     root,
     params,
@@ -150,7 +150,7 @@ async function render() {
     if (!route) notFound(root);
     else pending = route.screen.render(ctx);
   } catch (err) {
-    root.append(errorBox(err));
+    add(root, errorBox(err));
   }
   const title = root.querySelector('h1');
   document.title = title ? `${title.textContent} — ${t('app.name')}` : t('app.name');
@@ -159,7 +159,7 @@ async function render() {
     try {
       await pending;
     } catch (err) {
-      if (gen === generation) root.append(errorBox(err));
+      if (gen === generation) add(root, errorBox(err));
     }
   }
 }

@@ -56,9 +56,15 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
-/** Replaces a node's children. */
+/** Replaces a node's children (nodes, strings as text, arrays; null, undefined and booleans are skipped). */
 export function mount(parent, ...children) {
   parent.replaceChildren();
+  append(parent, children);
+  return parent;
+}
+
+/** Appends children to a node (same rules as mount). */
+export function add(parent, ...children) {
   append(parent, children);
   return parent;
 }

@@ -1,6 +1,7 @@
 // Messages in English and Japanese. Every visible string of the console comes from these catalogues
 // (tests/console/test_console_static.py checks that both hold the same keys and that every key the code
-// names exists). Keys are written literally as t('…') or k('…') so the check can find them.
+// names exists). Keys are written literally as the first argument of t(), k() or ConsoleError() so the
+// check can find them.
 import en from './i18n-en.js';
 import ja from './i18n-ja.js';
 

@@ -1,7 +1,7 @@
 // Dashboard: each wallet's balance per asset (from the chain source, through the coordinator), shown with
 // the asset's decimals and symbol from the policy in force; the approvals waiting; the policy in force.
 import { get } from './api.js';
-import { h } from './dom.js';
+import { add, h, mount } from './dom.js';
 import { t } from './i18n.js';
 import { assetOf, loadPolicies } from './policy.js';
 import { hasRole, path } from './session.js';
@@ -19,10 +19,10 @@ function balanceCard(wallet, policy) {
     .then((answer) => {
       const balances = (answer && answer.balances) || [];
       if (!balances.length) {
-        body.replaceChildren(h('p', { class: 'muted' }, t('dashboard.noAssets')));
+        mount(body, h('p', { class: 'muted' }, t('dashboard.noAssets')));
         return;
       }
-      body.replaceChildren(
+      mount(body,
         h(
           'dl',
           { class: 'balances' },
@@ -44,14 +44,14 @@ function balanceCard(wallet, policy) {
         ),
       );
     })
-    .catch((err) => body.replaceChildren(errorBox(err, `balance-error-${wallet.id}`)));
+    .catch((err) => mount(body, errorBox(err, `balance-error-${wallet.id}`)));
   return card;
 }
 
 export async function render(ctx) {
   const { root } = ctx;
   const status = h('div', null, loading());
-  root.append(heading(t('dashboard.title')), status);
+  add(root, heading(t('dashboard.title')), status);
   const [loaded, walletsAnswer, waiting] = await Promise.all([
     loadPolicies(),
     get(path('/wallets')),
@@ -86,7 +86,7 @@ export async function render(ctx) {
       loaded.pending.length ? h('a', { href: '#/address-book' }, t('dashboard.seePending')) : null,
     ),
   );
-  status.replaceChildren(
+  mount(status,
     policyProblems(loaded),
     summary,
     h('h2', { class: 'section-title' }, t('dashboard.balances')),

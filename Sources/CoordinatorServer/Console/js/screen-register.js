@@ -2,7 +2,7 @@
 // creates an ES256 passkey for this origin; the console shows the policy credential JSON for the admins to
 // put into the member's credentials in the next policy version. Nothing is sent to the coordinator.
 import { isId } from './documents.js';
-import { field, h, table } from './dom.js';
+import { add, field, h, mount, table } from './dom.js';
 import { t } from './i18n.js';
 import { lastSignIn } from './session.js';
 import { announce, busy, ConsoleError, copyButton, downloadLink, heading, mono, notice, timeText } from './ui.js';
@@ -68,7 +68,7 @@ export function render(ctx) {
   const errors = h('div', { testid: 'register-error' });
   const output = h('div', { class: 'result', testid: 'register-result' });
   const known = h('section', { 'aria-labelledby': 'known-heading' });
-  const refreshKnown = () => known.replaceChildren(h('h2', { id: 'known-heading' }, t('register.knownTitle')), knownPasskeys(refreshKnown));
+  const refreshKnown = () => mount(known, h('h2', { id: 'known-heading' }, t('register.knownTitle')), knownPasskeys(refreshKnown));
   refreshKnown();
 
   const form = h(
@@ -100,7 +100,7 @@ export function render(ctx) {
         const { policyCredential } = await register(values);
         const json = JSON.stringify(policyCredential, null, 2);
         const bytes = new TextEncoder().encode(json + '\n');
-        output.replaceChildren(
+        mount(output,
           h('h2', { id: 'credential-heading' }, t('register.resultTitle')),
           notice('success', t('register.resultBody', { member: values.member }), 'register-success'),
           h('pre', { id: 'registration-credential', class: 'code-block', testid: 'registration-credential', 'aria-labelledby': 'credential-heading', tabindex: '0' }, json),
@@ -121,7 +121,7 @@ export function render(ctx) {
     );
   });
 
-  root.append(
+  add(root,
     heading(t('register.title')),
     available() ? null : notice('error', t('passkey.error.unavailable'), 'passkey-unavailable'),
     originWarning(),

@@ -1,7 +1,7 @@
 // Sign-in: a kura.session-request for the coordinator's audience, signed with the member's passkey (the
 // challenge is the request's digest), exchanged for an HttpOnly session cookie.
 import { isId } from './documents.js';
-import { field, h } from './dom.js';
+import { add, field, h, mount } from './dom.js';
 import { t } from './i18n.js';
 import { invalidate } from './policy.js';
 import { lastSignIn, signIn } from './session.js';
@@ -57,15 +57,15 @@ export function render(ctx) {
         if (!isId(values.org) || !isId(values.member) || !isId(values.credentialId)) {
           throw new ConsoleError('signin.invalidIds');
         }
-        details.replaceChildren();
+        mount(details);
         await signIn(values, (step, detail) => {
           if (step === 'config') {
             progress.textContent = t('signin.step.passkey');
             if (Math.abs(detail.skew) > 30) {
-              details.append(notice('warning', t('signin.clockSkew', { seconds: detail.skew }), 'signin-clock-skew'));
+              add(details, notice('warning', t('signin.clockSkew', { seconds: detail.skew }), 'signin-clock-skew'));
             }
           } else if (step === 'digest') {
-            details.append(
+            add(details,
               h('details', { class: 'disclosure' }, h('summary', null, t('signin.requestDigest')), mono(detail.digest, 'signin-digest')),
             );
           } else if (step === 'submit') {
@@ -84,7 +84,7 @@ export function render(ctx) {
   });
 
   const ended = ctx.takeSessionNotice();
-  root.append(
+  add(root,
     heading(t('signin.title')),
     ended ? notice('warning', t(ended), 'session-ended') : null,
     available() ? null : notice('error', t('passkey.error.unavailable'), 'passkey-unavailable'),

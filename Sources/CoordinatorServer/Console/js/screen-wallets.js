@@ -2,7 +2,7 @@
 // addresses the coordinator handed out (and a new one, for admins and initiators), for Ethereum wallets the
 // account address; each address with a QR code and a copy button.
 import { get, newIdempotencyKey, post } from './api.js';
-import { field, h, table } from './dom.js';
+import { add, field, h, mount, table } from './dom.js';
 import { t } from './i18n.js';
 import { hasRole, path } from './session.js';
 import { announce, busy, copyButton, errorBox, heading, loading, mono, notice, timeText } from './ui.js';
@@ -29,9 +29,9 @@ function qrFigure(text, testid) {
       svg.setAttribute('role', 'img');
       svg.setAttribute('aria-label', t('wallets.qrLabel', { address: text }));
       svg.setAttribute('focusable', 'false');
-      figure.replaceChildren(svg);
+      mount(figure, svg);
     } else {
-      figure.replaceChildren(h('span', { class: 'muted small', testid: `${testid}-unavailable` }, t('wallets.qrUnavailable')));
+      mount(figure, h('span', { class: 'muted small', testid: `${testid}-unavailable` }, t('wallets.qrUnavailable')));
     }
   });
   return figure;
@@ -49,10 +49,10 @@ function bitcoinAddresses(wallet, container) {
       const answer = await get(path(`/wallets/${encodeURIComponent(wallet.id)}/addresses`));
       const addresses = (answer && answer.addresses) || [];
       if (!addresses.length) {
-        list.replaceChildren(h('p', { class: 'muted', testid: `addresses-empty-${wallet.id}` }, t('wallets.noAddresses')));
+        mount(list, h('p', { class: 'muted', testid: `addresses-empty-${wallet.id}` }, t('wallets.noAddresses')));
         return;
       }
-      list.replaceChildren(
+      mount(list,
         table(
           t('wallets.addressesCaption', { wallet: wallet.id }),
           [t('wallets.col.index'), t('wallets.col.address'), t('wallets.col.label'), t('wallets.col.created'), t('wallets.col.used'), t('wallets.col.qr')],
@@ -72,7 +72,7 @@ function bitcoinAddresses(wallet, container) {
         ),
       );
     } catch (err) {
-      list.replaceChildren(errorBox(err));
+      mount(list, errorBox(err));
     }
   };
   const parts = [list, errors];
@@ -113,22 +113,22 @@ function bitcoinAddresses(wallet, container) {
     });
     parts.unshift(form);
   }
-  container.append(...parts);
+  add(container, ...parts);
   refresh();
 }
 
 export async function render(ctx) {
   const { root } = ctx;
   const body = h('div', null, loading());
-  root.append(heading(t('wallets.title')), h('p', { class: 'lead' }, t('wallets.intro')), body);
+  add(root, heading(t('wallets.title')), h('p', { class: 'lead' }, t('wallets.intro')), body);
   const answer = await get(path('/wallets'));
   if (!ctx.alive()) return;
   const wallets = (answer && answer.wallets) || [];
   if (!wallets.length) {
-    body.replaceChildren(notice('info', t('wallets.none')));
+    mount(body, notice('info', t('wallets.none')));
     return;
   }
-  body.replaceChildren(
+  mount(body,
     ...wallets.map((w) => {
       const section = h(
         'section',
@@ -143,13 +143,13 @@ export async function render(ctx) {
         ),
       );
       if (typeof w.address === 'string' && w.address) {
-        section.append(
+        add(section,
           h('h3', null, t('wallets.depositAddress')),
           h('p', { class: 'hint' }, t('wallets.ethereumHint')),
           h('div', { class: 'deposit' }, qrFigure(w.address, `address-qr-${w.id}`), addressCell(w.address, `address-${w.id}`)),
         );
       } else {
-        section.append(h('h3', null, t('wallets.receiveAddresses')));
+        add(section, h('h3', null, t('wallets.receiveAddresses')));
         bitcoinAddresses(w, section);
       }
       return section;

@@ -3,7 +3,7 @@
 import { ApiError } from './api.js';
 import { CanonicalError } from './canonical.js';
 import { DocumentError, feeCapFields, formatUnits } from './documents.js';
-import { dl, h } from './dom.js';
+import { dl, h, mount } from './dom.js';
 import { formatDuration, formatTime, isoTime, k, t } from './i18n.js';
 import { assetOf, memberOf } from './policy.js';
 import { PasskeyError } from './webauthn.js';
@@ -41,13 +41,13 @@ export function describeError(err) {
   if (err instanceof ApiError) {
     if (err.code === 'network') return t('error.network');
     if (err.code === 'timeout') return t('error.timeout');
-    const parts = [t('error.api', { code: err.code, status: err.status })];
+    const parts = [err.status >= 500 ? t('error.apiUnavailable', { code: err.code, status: err.status }) : t('error.api', { code: err.code, status: err.status })];
     if (err.category) parts.push(t('error.category', { category: err.category }));
     if (err.message) parts.push(err.message);
     if (err.requestId) parts.push(t('error.requestId', { id: err.requestId }));
     return parts.join(' — ');
   }
-  if (err instanceof PasskeyError) return t(PASSKEY_MESSAGES[err.code] || 'passkey.error.failed');
+  if (err instanceof PasskeyError) return t(PASSKEY_MESSAGES[err.code] || k('passkey.error.failed'));
   if (err instanceof DocumentError) return t('error.document', { path: err.path, message: err.message });
   if (err instanceof CanonicalError) return t('error.canonical', { code: err.code, message: err.message });
   if (err && err.i18nKey) return t(err.i18nKey, err.params);
@@ -85,11 +85,11 @@ export async function busy(button, fn, errorSlot) {
   if (button.disabled) return undefined;
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
-  if (errorSlot) errorSlot.replaceChildren();
+  if (errorSlot) mount(errorSlot);
   try {
     return await fn();
   } catch (err) {
-    if (errorSlot) errorSlot.replaceChildren(errorBox(err));
+    if (errorSlot) mount(errorSlot, errorBox(err));
     announce(describeError(err));
     return undefined;
   } finally {
