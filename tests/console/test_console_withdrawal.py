@@ -39,6 +39,8 @@ from devchain_server import DevChain  # noqa: E402
 from harness import DAY, EXCHANGE_BTC, Company, canonical, refusal  # noqa: E402
 from test_api import Org  # noqa: E402
 from test_devchain_ethereum import Eth  # noqa: E402
+
+from .a11y import audit  # noqa: E402
 from test_proposals import add_supplier, next_version, signature  # noqa: E402
 
 SHOTS = ROOT / "docs" / "console"
@@ -132,6 +134,9 @@ def shot(browser, name: str):
     time.sleep(0.3)  # let layout, focus rings and fonts settle
     browser.screenshot(SHOTS / f"{name}.png")
     driver.set_window_size(size["width"], size["height"])
+    # Every screen shown in the docs passes the accessibility audit (labels, names, contrast, keyboard).
+    problems = audit(browser)
+    assert problems == [], f"{name}: {problems}"
 
 
 def wait_until(what, check, timeout=30, step=0.3):

@@ -66,9 +66,9 @@ export function buildProposal(head, headHash, { addEntries = [], removeIds = [],
   return doc;
 }
 
-function entryRows(entries, policy, now, testid) {
+function entryRows(entries, policy, now, testid, caption = null) {
   return table(
-    null,
+    caption,
     [t('addressBook.col.label'), t('addressBook.col.id'), t('addressBook.col.asset'), t('addressBook.col.address'), t('addressBook.col.usableFrom')],
     entries.map((e) => {
       const asset = assetOf(policy, e.asset);
@@ -102,9 +102,9 @@ function changesView(doc, head, now, testid) {
   return h(
     'div',
     { testid },
-    diff.added.length ? [h('h4', null, t('addressBook.added')), entryRows(diff.added, doc, now, `${testid}-added`)] : null,
-    diff.changed.length ? [h('h4', null, t('addressBook.changed')), entryRows(diff.changed, doc, now, `${testid}-changed`)] : null,
-    diff.removed.length ? [h('h4', null, t('addressBook.removed')), entryRows(diff.removed, head, now, `${testid}-removed`)] : null,
+    diff.added.length ? entryRows(diff.added, doc, now, `${testid}-added`, t('addressBook.added')) : null,
+    diff.changed.length ? entryRows(diff.changed, doc, now, `${testid}-changed`, t('addressBook.changed')) : null,
+    diff.removed.length ? entryRows(diff.removed, head, now, `${testid}-removed`, t('addressBook.removed')) : null,
     !diff.added.length && !diff.changed.length && !diff.removed.length ? h('p', { class: 'muted' }, t('addressBook.noBookChange')) : null,
     others.length ? notice('warning', t('proposals.otherChanges', { sections: others.join(', ') }), `${testid}-other-changes`) : null,
   );
