@@ -15,8 +15,9 @@ SWIFT_FLAGS ?= -c $(CONFIG)
 # One set of compiler flags for every build of the package: SwiftPM recompiles every module, dependencies
 # included, when they change between two builds (it doubled the CI build when `build` left this out).
 BUILD_FLAGS := $(SWIFT_FLAGS) -Xswiftc -warnings-as-errors
-# Two workers, one test file per worker at a time (module fixtures stay on one worker).
-PYTEST_FLAGS ?= -q -n 2 --dist loadfile
+# Three workers on two cores (most tests wait on processes, chains and browsers), one test file per worker at a
+# time (module fixtures stay on one worker); the slowest tests are listed at the end.
+PYTEST_FLAGS ?= -q -n 3 --dist loadfile --durations=15
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 12
 

@@ -149,6 +149,13 @@ def wait_until(what, check, timeout=30, step=0.3):
         time.sleep(step)
 
 
+def expect_only_refusal(browser, path: str, status: int):
+    """Takes the browser's log entries after a request the test makes the server refuse: they must be exactly
+    Chrome's note of that one refused request — no script error, no CSP violation hides behind it."""
+    errors = browser.take_errors()
+    assert len(errors) == 1 and path in errors[0] and f"status of {status}" in errors[0], errors
+
+
 def register(browser, w, who: str) -> dict:
     go(browser, w, "#/register")
     choose(browser, "register-org", "acme")
@@ -224,7 +231,7 @@ def test_a_withdrawal_through_the_console_from_passkey_registration_to_confirmat
     choose(w.alice, "signin-credential", "alice-passkey")
     w.alice.click(tid("signin-submit"))
     assert w.alice.text(tid("signin-error"))  # refused: no policy lists this passkey yet
-    w.alice.take_errors()  # the refused session request's 401 is logged by Chrome
+    expect_only_refusal(w.alice, "/console/session", 401)  # Chrome logs the refused request; nothing else
 
     # 2. The admins add both passkeys to the members in policy version 2 (a normal change: quorum 2, no delay).
     co = w.company
@@ -428,7 +435,7 @@ def test_javascript_altered_to_sign_another_destination_is_refused_by_the_signer
     # The coordinator's own checks refuse what the page really signed.
     error = w.alice.text(tid("transfer-submit-error"))
     assert "ALLOWLIST_MISS" in error, error
-    w.alice.take_errors()  # Chrome logs the refused POST (422)
+    expect_only_refusal(w.alice, "/intents", 422)  # Chrome logs the refused POST; nothing else
     stolen = json.loads(w.alice.run("return sessionStorage.getItem('kura.stolen')"))
     assert stolen["intent"]["destination"] == {"entry": "exchange", "address": ATTACKER_BTC}
     assert tagged("kura/intent/v1", canonical(stolen["intent"])).hex() != digest  # not what was shown
