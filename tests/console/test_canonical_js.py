@@ -543,13 +543,19 @@ def test_passkey_registration_and_assertion_verify_with_kura(page, tmp_path):
 
 def lying_coordinator():
     """A loopback stand-in for the coordinator (the console's files, a one-version policy, one intent) whose intent
-    answer each case sets: the signed bytes and the digest it claims for them."""
+    answer each case sets: the signed bytes and the digest it claims for them. Alice's intent is signed with an
+    Ed25519 key the policy names (made here by `cryptography`), so the browser's signature check passes."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     now = int(__import__("time").time())
+    alice_key = ed25519.Ed25519PrivateKey.generate()
+    alice_public = alice_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     policy = {
         "kind": "kura.policy", "format": 1, "organization": "acme", "version": 1, "created": 1, "effectiveFrom": 1,
         "expires": now + 86400,
         "members": [{"id": "bob", "name": "Bob", "roles": ["approver"], "credentials": []},
-                    {"id": "alice", "name": "Alice", "roles": ["initiator"], "credentials": []}],
+                    {"id": "alice", "name": "Alice", "roles": ["initiator"],
+                     "credentials": [{"id": "alice-key", "scheme": "ed25519", "publicKey": alice_public.hex()}]}],
         "signers": [], "assets": [{"id": "btc", "chain": "bitcoin", "network": "regtest", "symbol": "BTC", "decimals": 8}],
         "wallets": [{"id": "btc-main", "chain": "bitcoin", "network": "regtest", "signers": [],
                      "walletPolicy": {"template": "wpkh(@0/**)", "keys": []}}],
@@ -566,8 +572,10 @@ def lying_coordinator():
               "destination": {"entry": "exchange", "address": "bcrt1qexchange"}, "amount": "5000",
               "feeCap": {"maxAbsolute": "1000", "maxRatePerKvB": "1000"}, "memo": "", "nonce": "00" * 32,
               "created": now - 10, "expires": now + 3600, "initiator": "alice"}
+    intent_digest = tagged("kura/intent/v1", rfc8785.dumps(intent))
+    signature = alice_key.sign(bytes.fromhex(intent_digest)).hex()
     signed = {"intent": intent, "signature": {"member": "alice", "credential": "alice-key",
-                                              "evidence": {"scheme": "ed25519", "signature": "00" * 64}}}
+                                              "evidence": {"scheme": "ed25519", "signature": signature}}}
     site = StaticSite(root=CONSOLE)
     answer = lambda value: json.dumps(value)  # noqa: E731
     site.add("/v1/orgs/acme/console/session", answer({"member": "bob", "roles": ["approver"], "csrf": "c" * 43,
@@ -577,10 +585,10 @@ def lying_coordinator():
     # One route answers both /policies and /policies?documents=true (the stand-in ignores the query).
     site.add("/v1/orgs/acme/policies", answer({"policies": [{"version": 1, "hash": policy_hash, "storedAt": 1,
                                                              "policy": policy, "signatures": []}]}), "application/json")
-    return site, signed, tagged("kura/intent/v1", rfc8785.dumps(intent))
+    return site, signed, intent_digest
 
 
-@pytest.mark.parametrize("case", ["honest", "another digest", "a duplicate member", "a float"])
+@pytest.mark.parametrize("case", ["honest", "another digest", "a duplicate member", "a float", "a bad signature"])
 def test_the_approval_screen_refuses_bytes_that_are_not_what_the_coordinator_claims(browser, case):
     site, signed, digest = lying_coordinator()
     raw = rfc8785.dumps(signed)
@@ -591,7 +599,11 @@ def test_the_approval_screen_refuses_bytes_that_are_not_what_the_coordinator_cla
         raw = raw.replace(b'"amount":"5000"', b'"amount":"5000","amount":"9000000"')
     elif case == "a float":
         raw = raw.replace(b'"format":1,"id"', b'"format":1.0,"id"')
-    assert case == "honest" or raw != rfc8785.dumps(signed) or claimed != digest
+    elif case == "a bad signature":  # bytes and digest as claimed, but the signature is not Alice's key's
+        sig = signed["signature"]["evidence"]["signature"]
+        signed["signature"]["evidence"]["signature"] = ("0" if sig[0] != "0" else "1") + sig[1:]
+        raw = rfc8785.dumps(signed)
+    assert case == "honest" or raw != rfc8785.dumps(signed) or claimed != digest or case == "a bad signature"
     site.add("/v1/orgs/acme/intents/i-0001", json.dumps({
         "intent": {"id": "i-0001", "digest": claimed, "state": "awaitingApprovals"},
         "documentBase64": base64.b64encode(raw).decode(), "approvals": [], "receipts": []}), "application/json")
@@ -605,10 +617,16 @@ def test_the_approval_screen_refuses_bytes_that_are_not_what_the_coordinator_cla
         banner = browser.run("const e = document.querySelector('[data-testid=digest-mismatch]'); return e && e.textContent")
         amount = browser.run("const e = document.querySelector('[data-testid=decoded-amount]'); return e && e.textContent")
         computed = browser.text('[data-testid="approval-digest-computed"]')
+        verified = browser.run("const e = document.querySelector('[data-testid=approval-signature-status]'); return e && e.textContent")
         if case == "honest":  # positive control
             assert status.get_attribute("data-match") == "true" and banner is None
             assert approve.is_enabled() and reject.is_enabled()
             assert computed == digest and amount.startswith("0.00005000 BTC")
+            assert verified == "Signature verified in this browser"
+        elif case == "a bad signature":  # the digest matches, the signature does not verify
+            assert status.get_attribute("data-match") == "true" and "(invalid_signature)" in banner
+            assert not approve.is_enabled() and not reject.is_enabled() and verified is None
+            assert computed == digest
         else:
             assert status.get_attribute("data-match") == "false" and banner
             assert not approve.is_enabled() and not reject.is_enabled()

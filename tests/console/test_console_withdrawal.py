@@ -288,6 +288,8 @@ def test_a_withdrawal_through_the_console_from_passkey_registration_to_confirmat
     go(w.bob, w, f"#/approvals/{intent_id}")
     assert w.bob.text(tid("decoded-destination-address")) == EXCHANGE_BTC
     assert w.bob.wait_for(tid("approval-digest-status")).get_attribute("data-match") == "true"
+    # The initiator's passkey signature verified in Bob's browser against the credential in the policy.
+    assert w.bob.text(tid("approval-signature-status")) == "Signature verified in this browser"
     assert w.bob.text(tid("approval-digest-computed")) == digest
     shot(w.bob, "approval-review")
     w.bob.click(tid("approve-button"))

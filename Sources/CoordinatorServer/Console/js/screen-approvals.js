@@ -50,7 +50,7 @@ export function integrityBanner(loaded) {
   }
   if (!loaded.checks.length) return null;
   const items = loaded.checks.map((c) =>
-    h('li', null, c === 'digest' ? t('intent.check.digest') : c === 'id' ? t('intent.check.id') : c === 'organization' ? t('intent.check.organization') : t('intent.check.signer')),
+    h('li', null, c === 'digest' ? t('intent.check.digest') : c === 'id' ? t('intent.check.id') : c === 'organization' ? t('intent.check.organization') : c === 'signature' ? t('intent.check.signature', { code: (loaded.signatureCheck && loaded.signatureCheck.code) || '' }) : t('intent.check.signer')),
   );
   return notice('error', [h('p', null, h('strong', null, t('intent.mismatchTitle'))), h('ul', null, items)], 'digest-mismatch');
 }
@@ -69,6 +69,9 @@ export function digestComparison(loaded, prefix) {
       h('dt', null, t('intent.digestVerdict')),
       h('dd', null, h('strong', { class: ok ? 'good-text' : 'bad-text', testid: `${prefix}digest-status`, dataset: { match: ok ? 'true' : 'false' } }, ok ? t('intent.digestMatch') : t('intent.digestMismatch'))),
     ),
+    loaded.signatureCheck && loaded.signatureCheck.ok
+      ? h('div', { class: 'row' }, h('dt', null, t('intent.signature')), h('dd', null, h('strong', { class: 'good-text', testid: `${prefix}signature-status` }, t('intent.signatureVerified'))))
+      : null,
   );
 }
 
@@ -190,7 +193,7 @@ async function renderReview(ctx, body, id) {
         });
         approve.disabled = true;
         reject.disabled = true;
-        const recorded = answer && answer.approval ? await decodeApprovals([answer.approval], loaded.digest) : [];
+        const recorded = answer && answer.approval ? await decodeApprovals([answer.approval], loaded.digest, loaded.policy) : [];
         const message = decision === 'approve' ? t('approvals.approved') : t('approvals.rejected');
         mount(result,
           notice('success', [
