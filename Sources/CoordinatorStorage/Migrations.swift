@@ -22,6 +22,9 @@ struct Migration: Sendable {
     let name: String
     /// The statements, applied in order in one transaction.
     let statements: [String]
+    /// The one back end whose schema this migration changes (`nil`: both). The other back end records the
+    /// migration's name and runs none of its statements, so both keep one list of names.
+    var only: SQLFlavor? = nil
 
     /// Every migration, in the order it is applied.
     static let all: [Migration] = [
@@ -345,5 +348,54 @@ struct Migration: Sendable {
                 """,
                 "CREATE INDEX policy_proposals_by_org ON policy_proposals (org_id, created_at)",
             ]),
+        Migration(
+            name: "0013-postgres-audit-append",
+            statements: [
+                // One round trip appends an audit event: the function locks the organisation's row, reads the head of
+                // its chain and inserts the next event with its link and hash computed here, so the row lock is held
+                // from this call to COMMIT instead of across three round trips. The hash is the one
+                // `AuditEvent.computeHash` defines (SHA-256 over a domain tag and big-endian length-prefixed fields);
+                // the adapter recomputes it in Swift on every append and refuses the unit if the two differ.
+                """
+                CREATE FUNCTION kura_append_audit(p_org TEXT, p_kind TEXT, p_subject TEXT, p_payload BYTEA, p_at BIGINT)
+                RETURNS TABLE (out_seq BIGINT, out_previous BYTEA, out_hash BYTEA)
+                LANGUAGE plpgsql AS $$
+                DECLARE
+                    v_seq BIGINT;
+                    v_previous BYTEA;
+                    v_org BYTEA := convert_to(p_org, 'UTF8');
+                    v_kind BYTEA := convert_to(p_kind, 'UTF8');
+                    v_subject BYTEA := convert_to(p_subject, 'UTF8');
+                    v_tag BYTEA := convert_to('kura/audit-event/v1', 'UTF8');
+                BEGIN
+                    PERFORM 1 FROM organizations o WHERE o.id = p_org FOR NO KEY UPDATE;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'no organisation ''%''', p_org USING ERRCODE = 'foreign_key_violation';
+                    END IF;
+                    SELECT e.seq, e.hash INTO v_seq, v_previous FROM audit_events e
+                    WHERE e.org_id = p_org ORDER BY e.seq DESC LIMIT 1;
+                    IF NOT FOUND THEN
+                        v_seq := 0;
+                        v_previous := decode(repeat('00', 32), 'hex');
+                    END IF;
+                    out_seq := v_seq + 1;
+                    out_previous := v_previous;
+                    out_hash := sha256(
+                        int8send(octet_length(v_tag)::BIGINT) || v_tag
+                        || int8send(octet_length(v_org)::BIGINT) || v_org
+                        || int8send(out_seq)
+                        || int8send(octet_length(v_kind)::BIGINT) || v_kind
+                        || int8send(octet_length(v_subject)::BIGINT) || v_subject
+                        || int8send(p_at)
+                        || int8send(octet_length(p_payload)::BIGINT) || p_payload
+                        || out_previous);
+                    INSERT INTO audit_events (org_id, seq, kind, subject, payload, at, previous_hash, hash)
+                    VALUES (p_org, out_seq, p_kind, p_subject, p_payload, p_at, out_previous, out_hash);
+                    RETURN NEXT;
+                END
+                $$
+                """
+            ],
+            only: .postgres),
     ]
 }

@@ -19,10 +19,14 @@ extension SQLCoordinatorStore {
             var locked = Set<OrganizationID>()
             for change in ordered {
                 if let org = Self.organizationToLock(change), !locked.contains(org) {
-                    try await Self.lockOrganization(db, org, flavor: flavor)
-                    locked.insert(org)
+                    // On PostgreSQL an audit append locks the row itself, inside its one statement.
+                    if case .audit = change, flavor == .postgres {
+                    } else {
+                        try await Self.lockOrganization(db, org, flavor: flavor)
+                        locked.insert(org)
+                    }
                 }
-                if let event = try await Self.run(change, on: db) { events.append(event) }
+                if let event = try await Self.run(change, on: db, flavor: flavor) { events.append(event) }
             }
             return events
         }
@@ -58,7 +62,9 @@ extension SQLCoordinatorStore {
         }
     }
 
-    private static func run(_ change: StoreChange, on db: any SQLDatabase) async throws -> AuditEvent? {
+    private static func run(_ change: StoreChange, on db: any SQLDatabase, flavor: SQLFlavor) async throws
+        -> AuditEvent?
+    {
         switch change {
         case .createOrganization(let organization):
             try await db.raw(
@@ -318,6 +324,8 @@ extension SQLCoordinatorStore {
                         \(bind: a.address), \(bind: a.label), \(bind: a.createdAt.seconds), \(bind: a.used ? 1 : 0))
                 """
             ).run()
+        case .audit(let organization, let kind, let subject, let payload, let at) where flavor == .postgres:
+            return try await appendAuditInDatabase(organization, kind, subject, payload, at, on: db)
         case .audit(let organization, let kind, let subject, let payload, let at):
             let last = try await db.raw(
                 """
@@ -338,6 +346,32 @@ extension SQLCoordinatorStore {
             return event
         }
         return nil
+    }
+
+    /// PostgreSQL: one call of `kura_append_audit` (migration 0013) locks the organisation's row and appends the
+    /// event after the head of its chain. The hash the database computed is checked against ``AuditEvent``'s own
+    /// before the unit goes on: a difference (a changed function, another encoding) fails the unit, never the chain.
+    private static func appendAuditInDatabase(
+        _ organization: OrganizationID, _ kind: String, _ subject: String, _ payload: [UInt8], _ at: Timestamp,
+        on db: any SQLDatabase
+    ) async throws -> AuditEvent {
+        guard
+            let row = try await db.raw(
+                """
+                SELECT out_seq, out_previous, out_hash FROM kura_append_audit(
+                    \(bind: organization.value), \(bind: kind), \(bind: subject), \(bind: Data(payload)),
+                    \(bind: at.seconds))
+                """
+            ).first()
+        else { throw StorageError(.backend, "kura_append_audit returned no row") }
+        let event = AuditEvent(
+            stored: organization, sequence: try row.decode(column: "out_seq", as: Int64.self), kind: kind,
+            subject: subject, payload: payload, at: at, previousHash: try row.hash("out_previous"),
+            hash: try row.hash("out_hash"))
+        guard event.hasValidHash else {
+            throw StorageError(.backend, "the database's audit hash differs from AuditEvent's; nothing was stored")
+        }
+        return event
     }
 
     private static func appendPolicy(

@@ -108,7 +108,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
                     "the database has migrations \(applied) that are not a prefix of this build's \(known)")
             }
             for (position, migration) in Migration.all.enumerated().dropFirst(applied.count) {
-                for statement in migration.statements {
+                for statement in migration.statements where migration.only.map({ $0 == flavor }) ?? true {
                     try await db.raw(SQLQueryString(flavor.render(statement))).run()
                 }
                 try await db.raw(

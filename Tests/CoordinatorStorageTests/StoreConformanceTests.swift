@@ -42,7 +42,7 @@ struct StoreConformanceTests {
                     "0001-organizations", "0002-policy-versions-members-credentials", "0003-intents",
                     "0004-approvals-bundles-receipts", "0005-audit-events", "0006-tokens-idempotency-addresses",
                     "0007-receipt-results-signed-transactions", "0008-coin-reservations", "0009-transaction-watch",
-                    "0010-deposits", "0011-webhook-deliveries", "0012-policy-proposals",
+                    "0010-deposits", "0011-webhook-deliveries", "0012-policy-proposals", "0013-postgres-audit-append",
                 ])
         }
     }
@@ -54,7 +54,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 12)
+            #expect(try await store.appliedMigrations().count == 13)
         }
     }
 
@@ -532,6 +532,70 @@ struct StoreConformanceTests {
             #expect(AuditEvent.firstBreak(in: events) == nil)
             #expect(try await store.auditEvents(f.org, after: 15, limit: 100).map(\.sequence) == [16, 17])
             #expect(try await store.auditEvents(f.org, after: 0, limit: 3).map(\.sequence) == [1, 2, 3])
+        }
+    }
+
+    @Test(
+        "audit hashes are AuditEvent's for any text and payload (PostgreSQL computes them in the database)",
+        arguments: Backend.available)
+    func auditHashesMatchTheModel(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await store.createOrganization(f.organization())
+            let cases: [(String, String, [UInt8])] = [
+                ("intent.submitted", "", []),
+                ("approval.recorded", "intent-é-日本-\u{1F511}", Array("{\"k\":\"ü\"}".utf8)),
+                ("x", String(repeating: "s", count: 300), (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }),
+                ("policy.appended", "a'b\\c", [0, 0, 0x27, 0x5C]),
+            ]
+            var previous: AuditEvent?
+            for (n, (kind, subject, payload)) in cases.enumerated() {
+                let at = f.now.adding(seconds: Int64(n))
+                let stored = try await store.appendAuditEvent(
+                    f.org, kind: kind, subject: subject, payload: payload, at: at)
+                // The model's event, built here from the same fields and the previous event.
+                let expected = AuditEvent(
+                    following: previous, organization: f.org, kind: kind, subject: subject, payload: payload, at: at)
+                #expect(stored == expected)
+                previous = expected
+            }
+            let events = try await store.auditEvents(f.org, after: 0, limit: 10)
+            #expect(events.count == cases.count && AuditEvent.firstBreak(in: events) == nil)
+        }
+    }
+
+    @Test(
+        "PostgreSQL: a database-computed audit hash that differs from AuditEvent's fails the unit, nothing stored",
+        arguments: Backend.available.filter { $0 == .postgresql })
+    func postgresAuditHashMismatchIsRefused(backend: Backend) async throws {
+        try await withFreshStore(backend) { store, raw in
+            let f = try Fixture()
+            try await store.createOrganization(f.organization())
+            let unit: [StoreChange] = [
+                .audit(f.org, kind: "intent.submitted", subject: "i-1", payload: [1], at: f.now),
+                .audit(f.org, kind: "intent.state", subject: "i-1", payload: [2], at: f.now),
+            ]
+            // Control: the function as migrated.
+            #expect(try await store.apply(unit).map(\.sequence) == [1, 2])
+            // The function altered to hash one field less (as a wrong edit of migration 0013 would).
+            try await raw.execute(
+                """
+                CREATE OR REPLACE FUNCTION kura_append_audit(p_org TEXT, p_kind TEXT, p_subject TEXT, p_payload BYTEA,
+                                                             p_at BIGINT)
+                RETURNS TABLE (out_seq BIGINT, out_previous BYTEA, out_hash BYTEA) LANGUAGE plpgsql AS $$
+                BEGIN
+                    SELECT e.seq + 1, e.hash INTO out_seq, out_previous FROM audit_events e
+                    WHERE e.org_id = p_org ORDER BY e.seq DESC LIMIT 1;
+                    out_hash := sha256(convert_to(p_kind, 'UTF8') || p_payload || out_previous);
+                    INSERT INTO audit_events (org_id, seq, kind, subject, payload, at, previous_hash, hash)
+                    VALUES (p_org, out_seq, p_kind, p_subject, p_payload, p_at, out_previous, out_hash);
+                    RETURN NEXT;
+                END
+                $$
+                """)
+            await expectStorageError(.backend) { _ = try await store.apply(unit) }
+            let events = try await store.auditEvents(f.org, after: 0, limit: 10)
+            #expect(events.map(\.sequence) == [1, 2] && AuditEvent.firstBreak(in: events) == nil)
         }
     }
 }
