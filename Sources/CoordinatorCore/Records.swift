@@ -22,6 +22,19 @@ public struct OrganizationRecord: Sendable, Hashable {
 }
 
 /// One signed policy version as stored: its canonical document bytes and the fields the coordinator indexes.
+/// The newest stored policy version of an organisation, by number and hash.
+public struct PolicyHead: Sendable, Hashable {
+    /// The version number.
+    public let version: Int64
+    /// The policy hash.
+    public let hash: DocumentHash
+
+    public init(version: Int64, hash: DocumentHash) {
+        self.version = version
+        self.hash = hash
+    }
+}
+
 public struct PolicyVersionRecord: Sendable, Hashable {
     /// The organisation.
     public let organization: OrganizationID

@@ -19,6 +19,9 @@ public protocol PolicyStore: Sendable {
     ) async throws(StorageError)
     /// The newest policy version, or `nil` before bootstrap.
     func currentPolicy(_ organization: OrganizationID) async throws(StorageError) -> PolicyVersionRecord?
+    /// The newest policy version's number and hash without its document (the hot path's check that a cached
+    /// verified policy is still the head), or `nil` before bootstrap.
+    func policyHead(_ organization: OrganizationID) async throws(StorageError) -> PolicyHead?
     /// Every policy version, oldest first.
     func policyVersions(_ organization: OrganizationID) async throws(StorageError) -> [PolicyVersionRecord]
     /// The members a policy version lists, by member id.
@@ -89,6 +92,10 @@ public protocol AuditStore: Sendable {
 public protocol AccessStore: Sendable {
     /// The token with this id, or `nil`.
     func token(_ organization: OrganizationID, id: String) async throws(StorageError) -> TokenRecord?
+    /// What authenticating a request reads, in one read: the token with this id (or `nil`) and the organisation's
+    /// policy head (or `nil` before bootstrap).
+    func authentication(_ organization: OrganizationID, token id: String) async throws(StorageError)
+        -> (token: TokenRecord?, policyHead: PolicyHead?)
     /// A member's tokens (or every member's when `member` is `nil`), newest first.
     func tokens(_ organization: OrganizationID, member: MemberID?) async throws(StorageError) -> [TokenRecord]
     /// The stored outcome of a create request, or `nil`.

@@ -439,6 +439,35 @@ extension SQLCoordinatorStore {
         }
     }
 
+    public func authentication(_ organization: OrganizationID, token id: String) async throws(StorageError)
+        -> (token: TokenRecord?, policyHead: PolicyHead?)
+    {
+        try await read { db in
+            // One row always: the token's columns are NULL when there is no such token, the head's when there is no
+            // policy yet.
+            guard
+                let row = try await db.raw(
+                    """
+                    SELECT \(Self.tokenColumns), head.version AS head_version, head.hash AS head_hash
+                    FROM (SELECT 1 AS one) AS one
+                    LEFT JOIN api_tokens ON org_id = \(bind: organization.value) AND id = \(bind: id)
+                    LEFT JOIN (
+                        SELECT version, hash FROM policy_versions WHERE org_id = \(bind: organization.value)
+                        ORDER BY version DESC LIMIT 1
+                    ) AS head ON 1 = 1
+                    """
+                ).first()
+            else { throw StorageError(.backend, "the authentication read returned no row") }
+            let token = try row.decodeNil(column: "id") ? nil : Self.tokenRecord(row)
+            let head =
+                try row.decodeNil(column: "head_version")
+                ? nil
+                : PolicyHead(
+                    version: try row.decode(column: "head_version", as: Int64.self), hash: try row.hash("head_hash"))
+            return (token, head)
+        }
+    }
+
     public func tokens(_ organization: OrganizationID, member: MemberID?) async throws(StorageError) -> [TokenRecord] {
         try await read { db in
             let query: SQLQueryString

@@ -167,6 +167,19 @@ public final class SQLCoordinatorStore: CoordinatorStore {
         }
     }
 
+    public func policyHead(_ organization: OrganizationID) async throws(StorageError) -> PolicyHead? {
+        try await read { db in
+            try await db.raw(
+                """
+                SELECT version, hash FROM policy_versions
+                WHERE org_id = \(bind: organization.value) ORDER BY version DESC LIMIT 1
+                """
+            ).first().map {
+                PolicyHead(version: try $0.decode(column: "version", as: Int64.self), hash: try $0.hash("hash"))
+            }
+        }
+    }
+
     public func policyVersions(_ organization: OrganizationID) async throws(StorageError) -> [PolicyVersionRecord] {
         try await read { db in
             try await db.raw(

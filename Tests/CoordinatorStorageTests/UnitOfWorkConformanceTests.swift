@@ -109,6 +109,36 @@ struct UnitOfWorkConformanceTests {
         }
     }
 
+    @Test(
+        "the authentication read returns the token and the policy head, each nil when absent",
+        arguments: Backend.available)
+    func authenticationRead(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await store.createOrganization(f.organization())
+            // No policy, no token.
+            var read = try await store.authentication(f.org, token: "0123456789abcdef")
+            #expect(read.token == nil && read.policyHead == nil)
+            #expect(try await store.policyHead(f.org) == nil)
+            try await store.appendPolicyVersion(f.policy(0), members: f.members(0), credentials: f.credentials(0))
+            read = try await store.authentication(f.org, token: "0123456789abcdef")
+            let head0 = PolicyHead(version: 0, hash: try f.policy(0).hash)
+            #expect(read.token == nil && read.policyHead == head0)
+            let t = try token(f, "0123456789abcdef")
+            _ = try await store.apply([.insertToken(t)])
+            try await store.appendPolicyVersion(f.policy(1), members: [], credentials: [])
+            read = try await store.authentication(f.org, token: "0123456789abcdef")
+            // The newest version is the head; the token is the stored one, whole.
+            let head1 = PolicyHead(version: 1, hash: try f.policy(1).hash)
+            #expect(read.token == t && read.policyHead == head1)
+            #expect(try await store.policyHead(f.org) == read.policyHead)
+            // Another token id, another organisation: nothing of this one.
+            #expect(try await store.authentication(f.org, token: "ffffffffffffffff").token == nil)
+            let other = try await store.authentication(OrganizationID("globex"), token: t.id)
+            #expect(other.token == nil && other.policyHead == nil)
+        }
+    }
+
     @Test("idempotency records: one per member and key, even when written concurrently", arguments: Backend.available)
     func idempotency(backend: Backend) async throws {
         try await withFreshStore(backend) { store in

@@ -177,8 +177,13 @@ public final class CoordinatorService: Sendable {
     /// The organisation's policy in force: the newest stored version that has taken effect, verified as a
     /// chain from the genesis hash the organisation was bootstrapped with (cached by hash).
     public func currentPolicy(_ orgID: OrganizationID) async throws(CoordinatorError) -> VerifiedPolicy {
-        guard let head = try await call({ () async throws(StorageError) in try await store.currentPolicy(orgID) })
-        else {
+        try await currentPolicy(
+            orgID, head: try await call { () async throws(StorageError) in try await store.policyHead(orgID) })
+    }
+
+    /// ``currentPolicy(_:)`` for a head already read (authentication reads it with the token).
+    func currentPolicy(_ orgID: OrganizationID, head: PolicyHead?) async throws(CoordinatorError) -> VerifiedPolicy {
+        guard let head else {
             _ = try await organization(orgID)  // `notFound` naming the organisation when it does not exist
             throw CoordinatorError(.notFound, "organisation '\(orgID)' has no policy")
         }
@@ -295,15 +300,17 @@ public final class CoordinatorService: Sendable {
         guard let token = APIToken(parsing: bearer) else {
             throw CoordinatorError(.unauthenticated, "the bearer token is not a Kura API token")
         }
-        guard
-            let record = try await call({ () async throws(StorageError) in try await store.token(orgID, id: token.id) }
-            ),
-            token.matches(record)
-        else { throw CoordinatorError(.unauthenticated, "unknown API token") }
+        // The token and the policy head in one read: the head usually names a policy verified before (cached).
+        let read = try await call { () async throws(StorageError) in
+            try await store.authentication(orgID, token: token.id)
+        }
+        guard let record = read.token, token.matches(record) else {
+            throw CoordinatorError(.unauthenticated, "unknown API token")
+        }
         guard record.isActive(at: now) else {
             throw CoordinatorError(.unauthenticated, "the API token has expired or was revoked")
         }
-        let policy = try await currentPolicy(orgID)
+        let policy = try await currentPolicy(orgID, head: read.policyHead)
         guard let member = policy.policy.member(record.member) else {
             throw CoordinatorError(.unauthenticated, "\(record.member) is no longer a member")
         }
