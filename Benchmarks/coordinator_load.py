@@ -15,7 +15,9 @@ servers share the machine's cores.
 import argparse
 import base64
 import json
+import os
 import pathlib
+import resource
 import signal
 import subprocess
 import sys
@@ -96,6 +98,56 @@ def drive(tmp, plan):
     return json.loads(out.stdout)["phases"]
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """User + system CPU time of these processes (from /proc; a process gone meanwhile counts nothing)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+    return total / TICKS
+
+
+def postgres_pids():
+    pids = []
+    for d in pathlib.Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip() == "postgres":
+                    pids.append(int(d.name))
+            except OSError:
+                pass
+    return pids
+
+
+def drive_measured(tmp, port, clients, name, requests, server_pid, backend):
+    """One phase alone, with the CPU time it cost the server process, the database server (PostgreSQL's
+    processes; SQLite runs inside the server) and the client: ratios of CPU per request are steadier than
+    requests per second on shared cores."""
+    db = postgres_pids() if backend == "postgresql" else []
+    before = (cpu_seconds([server_pid]), cpu_seconds(db), resource.getrusage(resource.RUSAGE_CHILDREN))
+    phase = drive(tmp, {"port": port, "clients": clients, "phases": [{"name": name, "requests": requests}]})[name]
+    after = (cpu_seconds([server_pid]), cpu_seconds(db), resource.getrusage(resource.RUSAGE_CHILDREN))
+    n = phase["requests"]
+    client = (after[2].ru_utime + after[2].ru_stime) - (before[2].ru_utime + before[2].ru_stime)
+    phase["cpu_ms_per_request"] = {
+        "server": round((after[0] - before[0]) * 1000 / n, 3),
+        "database": round((after[1] - before[1]) * 1000 / n, 3),
+        "client": round(client * 1000 / n, 3),
+    }
+    return phase
+
+
+def cost(phase):
+    m = phase["cpu_ms_per_request"]
+    return m["server"] + m["database"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--intents", type=int, default=400)
@@ -135,15 +187,19 @@ def main():
                 return [request("/insert", intents[i]) for i in sl] * (1 + args.retries)
 
             warm, rest = range(0, w), range(w, len(intents))
-            phases = drive(tmp, {"port": server.port, "clients": args.clients, "phases": [
+            drive(tmp, {"port": server.port, "clients": args.clients, "phases": [
                 {"name": "warmup_ceiling", "port": ceiling.port, "requests": inserts(warm)},
                 {"name": "warmup_create", "requests": creates(warm)},
                 {"name": "warmup_approve", "requests": approves(warm)},
-                {"name": "ceiling_insert", "port": ceiling.port, "requests": inserts(rest)},
-                {"name": "create_intent", "requests": creates(rest)},
-                {"name": "approve", "requests": approves(rest)},
             ]})
-            phases = {k: v for k, v in phases.items() if not k.startswith("warmup_")}
+            phases = {
+                "ceiling_insert": drive_measured(
+                    tmp, ceiling.port, args.clients, "ceiling_insert", inserts(rest), ceiling.proc.pid, backend),
+                "create_intent": drive_measured(
+                    tmp, server.port, args.clients, "create_intent", creates(rest), server.proc.pid, backend),
+                "approve": drive_measured(
+                    tmp, server.port, args.clients, "approve", approves(rest), server.proc.pid, backend),
+            }
             # Counted in the database itself (the API lists at most 1000 per page).
             rows = raw_sql(server.database, f"SELECT id, state FROM intents WHERE org_id = '{org.id}'")
             if isinstance(rows, str):
@@ -155,6 +211,9 @@ def main():
                 **phases,
                 "create_vs_ceiling": round(c["rps"] / ceil["rps"], 3),
                 "approve_vs_ceiling": round(a["rps"] / ceil["rps"], 3),
+                # Server + database CPU per request, relative to the ceiling's insert (steadier than rates).
+                "create_cpu_vs_ceiling": round(cost(c) / cost(ceil), 2),
+                "approve_cpu_vs_ceiling": round(cost(a) / cost(ceil), 2),
                 "intents_stored": len(listed), "distinct": len(set(listed)), "expected": len(ids),
                 "approved": approved,
             }

@@ -274,21 +274,6 @@ public struct CoordinatorAPI: Sendable {
         return JSONResponse.make(HTTPResponse.Status(code: stored.status), bytes: stored.response, headers: headers)
     }
 
-    /// Runs a create on the two hot routes (intents, approvals) without reading its key first: a retry whose first
-    /// attempt was stored fails here (its unit meets the stored rows, or a check no longer passes) and is answered
-    /// with the stored response; a key used for another request is refused. A first attempt — nearly every
-    /// request — saves the read. Nothing changes in what is stored: the unit carries the idempotency record.
-    func replayingOnFailure(
-        _ context: IdempotencyContext, principal: Principal, _ body: () async throws -> Response
-    ) async throws -> Response {
-        do {
-            return try await body()
-        } catch {
-            if let earlier = try await replay(context, principal: principal) { return earlier }
-            throw error
-        }
-    }
-
     /// Commits a create's changes with its idempotency record in one transaction and answers `response`. A
     /// concurrent first attempt with the same key that committed first is answered with its stored response.
     func commitCreate(

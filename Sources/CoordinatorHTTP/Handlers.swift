@@ -459,12 +459,11 @@ extension CoordinatorAPI {
         let p = try await principal(request, context, roles: [.initiator], action: "submit intents")
         let bytes = try await body(request)
         let idem = try idempotency(request, body: bytes)
-        return try await replayingOnFailure(idem, principal: p) {
-            let prepared = try await service.prepareSubmitIntent(p, document: bytes)
-            return try await commitCreate(
-                idem, principal: p, status: .created, response: .object(["intent": Self.view(prepared.value)]),
-                changes: prepared.changes)
-        }
+        if let earlier = try await replay(idem, principal: p) { return earlier }
+        let prepared = try await service.prepareSubmitIntent(p, document: bytes)
+        return try await commitCreate(
+            idem, principal: p, status: .created, response: .object(["intent": Self.view(prepared.value)]),
+            changes: prepared.changes)
     }
 
     func getIntent(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
@@ -491,12 +490,11 @@ extension CoordinatorAPI {
         let id = try intentID(context)
         let bytes = try await body(request)
         let idem = try idempotency(request, body: bytes)
-        let response = try await replayingOnFailure(idem, principal: p) {
-            let prepared = try await service.prepareApproval(p, intent: id, document: bytes)
-            return try await commitCreate(
-                idem, principal: p, status: .created, response: .object(["approval": Self.view(prepared.value)]),
-                changes: prepared.changes)
-        }
+        if let earlier = try await replay(idem, principal: p) { return earlier }
+        let prepared = try await service.prepareApproval(p, intent: id, document: bytes)
+        let response = try await commitCreate(
+            idem, principal: p, status: .created, response: .object(["approval": Self.view(prepared.value)]),
+            changes: prepared.changes)
         // Whoever commits the last needed approval moves the intent on (safe under concurrency).
         try await service.advance(p.organization, intent: id, policy: p.policy)
         return response
