@@ -14,7 +14,16 @@ extension SQLCoordinatorStore {
         let ordered =
             changes.filter { Self.organizationToLock($0) == nil }
             + changes.filter { Self.organizationToLock($0) != nil }
+        let combined = flavor == .postgres ? Self.oneStatement(changes) : nil
         return try await write { db in
+            if let combined {
+                // BEGIN, the unit's one statement, the hash checked, COMMIT: three round trips whatever its size.
+                guard let row = try await db.raw(combined.statement).first() else {
+                    throw StorageError(.backend, "the unit's statement returned no row")
+                }
+                guard let audit = combined.audit else { return [] }
+                return [try Self.checkedAuditEvent(row, audit)]
+            }
             var events: [AuditEvent] = []
             var locked = Set<OrganizationID>()
             for change in ordered {
@@ -30,6 +39,55 @@ extension SQLCoordinatorStore {
             }
             return events
         }
+    }
+
+    /// The audit event a unit appends: its fields before the database links it.
+    private typealias PendingAudit = (
+        organization: OrganizationID, kind: String, subject: String, payload: [UInt8], at: Timestamp
+    )
+
+    /// The changes that may run inside one statement: inserts whose only outcome is success or a constraint error.
+    private static func combinable(_ change: StoreChange) -> Bool {
+        switch change {
+        case .insertIntent, .insertApproval, .insertBundle, .insertReceipt, .insertToken, .insertIdempotency,
+            .enqueueWebhook, .insertProposal:
+            true
+        default: false
+        }
+    }
+
+    /// PostgreSQL: a unit made only of such inserts and at most one audit event, as one statement — the inserts as
+    /// data-modifying `WITH` queries, the audit append (``appendAuditInDatabase``'s function) as its main query.
+    /// PostgreSQL runs every part of a statement to completion and checks foreign keys at its end, so the unit
+    /// stays all or nothing; the hot units (an intent, an approval, each with its idempotency record and audit
+    /// event) then take one round trip instead of five. `nil` for any other unit (run change by change).
+    private static func oneStatement(_ changes: [StoreChange]) -> (statement: SQLQueryString, audit: PendingAudit?)? {
+        var inserts: [SQLQueryString] = []
+        var audit: PendingAudit?
+        for change in changes {
+            if case .audit(let organization, let kind, let subject, let payload, let at) = change {
+                guard audit == nil else { return nil }
+                audit = (organization, kind, subject, payload, at)
+            } else if combinable(change), let statement = insertStatement(change) {
+                inserts.append(statement)
+            } else {
+                return nil
+            }
+        }
+        guard inserts.count + (audit == nil ? 0 : 1) >= 2 else { return nil }
+        var statement: SQLQueryString = ""
+        if !inserts.isEmpty {
+            statement =
+                "WITH "
+                + inserts.enumerated().map { "insert_\(unsafeRaw: String($0.offset)) AS (" + $0.element + ")" }
+                .joined(separator: ", ") + " "
+        }
+        if let a = audit {
+            statement += Self.auditAppendCall(a)
+        } else {
+            statement += "SELECT 1 AS done"
+        }
+        return (statement, audit)
     }
 
     /// The organisation whose row serialises this change: policy and audit chains, and address allocation.
@@ -62,23 +120,18 @@ extension SQLCoordinatorStore {
         }
     }
 
-    private static func run(_ change: StoreChange, on db: any SQLDatabase, flavor: SQLFlavor) async throws
-        -> AuditEvent?
-    {
+    /// The one statement of a change that only inserts (no result to check), or `nil`: such changes may also run
+    /// together as one statement (``applyAsOneStatement``).
+    private static func insertStatement(_ change: StoreChange) -> SQLQueryString? {
         switch change {
         case .createOrganization(let organization):
-            try await db.raw(
-                """
+            return """
                 INSERT INTO organizations (id, name, genesis_hash, created_at)
                 VALUES (\(bind: organization.id.value), \(bind: organization.name),
                         \(bind: Data(organization.genesisHash.bytes)), \(bind: organization.createdAt.seconds))
                 """
-            ).run()
-        case .appendPolicyVersion(let policy, let members, let credentials):
-            try await appendPolicy(policy, members: members, credentials: credentials, on: db)
         case .insertIntent(let intent):
-            try await db.raw(
-                """
+            return """
                 INSERT INTO intents (org_id, id, digest, policy_version, initiator, wallet, asset, destination,
                                      amount, state, document, created_at, expires_at)
                 VALUES (\(bind: intent.organization.value), \(bind: intent.id.value), \(bind: Data(intent.digest.bytes)),
@@ -87,7 +140,109 @@ extension SQLCoordinatorStore {
                         \(bind: intent.state.rawValue), \(bind: Data(intent.document)),
                         \(bind: intent.createdAt.seconds), \(bind: intent.expiresAt.seconds))
                 """
-            ).run()
+        case .insertApproval(let approval):
+            return """
+                INSERT INTO approvals (org_id, intent_id, approver, credential_id, document, stored_at)
+                VALUES (\(bind: approval.organization.value), \(bind: approval.intent.value),
+                        \(bind: approval.approver.value), \(bind: approval.credential.value),
+                        \(bind: Data(approval.document)), \(bind: approval.storedAt.seconds))
+                """
+        case .insertBundle(let bundle):
+            return """
+                INSERT INTO bundles (org_id, intent_id, digest, bytes, issued_at)
+                VALUES (\(bind: bundle.organization.value), \(bind: bundle.intent.value),
+                        \(bind: Data(bundle.digest.bytes)), \(bind: Data(bundle.bytes)), \(bind: bundle.issuedAt.seconds))
+                """
+        case .insertReceipt(let receipt):
+            return """
+                INSERT INTO receipts (org_id, intent_id, signer_id, sequence, document, result, stored_at)
+                VALUES (\(bind: receipt.organization.value), \(bind: receipt.intent.value),
+                        \(bind: receipt.signer.value), \(bind: receipt.sequence), \(bind: Data(receipt.document)),
+                        \(bind: Data(receipt.result)), \(bind: receipt.storedAt.seconds))
+                """
+        case .insertSignedTransaction(let t):
+            return """
+                INSERT INTO signed_transactions (org_id, intent_id, chain, txid, raw, signed_at)
+                VALUES (\(bind: t.organization.value), \(bind: t.intent.value), \(bind: t.chain), \(bind: t.txid),
+                        \(bind: Data(t.raw)), \(bind: t.signedAt.seconds))
+                """
+        case .insertTransactionWatch(let w):
+            return """
+                INSERT INTO transaction_watch (org_id, intent_id, network, attempts, last_error, block_height,
+                                               confirmations, next_check_at, done, lease_owner, lease_until, updated_at)
+                VALUES (\(bind: w.organization.value), \(bind: w.intent.value), \(bind: w.network),
+                        \(bind: Int64(w.attempts)), \(bind: w.lastError), \(bind: w.blockHeight),
+                        \(bind: w.confirmations), \(bind: w.nextCheckAt.seconds), \(bind: w.done ? 1 : 0),
+                        NULL, NULL, \(bind: w.updatedAt.seconds))
+                """
+        case .ensureDepositScan(let org, let wallet, let at):
+            return """
+                INSERT INTO deposit_scans (org_id, wallet_id, next_block, last_hash, next_check_at, lease_owner,
+                                           lease_until, updated_at)
+                VALUES (\(bind: org.value), \(bind: wallet.value), NULL, NULL, \(bind: at.seconds), NULL, NULL,
+                        \(bind: at.seconds))
+                ON CONFLICT (org_id, wallet_id) DO NOTHING
+                """
+        case .upsertDeposit(let d):
+            return """
+                INSERT INTO deposits (org_id, wallet_id, chain, txid, position, asset, address, amount, block_height,
+                                      confirmations, state, first_seen_at, updated_at)
+                VALUES (\(bind: d.organization.value), \(bind: d.wallet.value), \(bind: d.chain), \(bind: d.txid),
+                        \(bind: d.position), \(bind: d.asset.value), \(bind: d.address), \(bind: d.amount.description),
+                        \(bind: d.blockHeight), \(bind: d.confirmations), \(bind: d.state.rawValue),
+                        \(bind: d.firstSeenAt.seconds), \(bind: d.updatedAt.seconds))
+                ON CONFLICT (org_id, chain, txid, position) DO UPDATE
+                SET block_height = excluded.block_height, confirmations = excluded.confirmations,
+                    state = excluded.state, updated_at = excluded.updated_at
+                WHERE deposits.state <> 'confirmed'
+                """
+        case .enqueueWebhook(let w):
+            return """
+                INSERT INTO webhook_deliveries (id, org_id, kind, body, state, attempts, last_error, next_attempt_at,
+                                                created_at, lease_owner, lease_until)
+                VALUES (\(bind: w.id), \(bind: w.organization.value), \(bind: w.kind), \(bind: Data(w.body)),
+                        \(bind: w.state.rawValue), \(bind: Int64(w.attempts)), \(bind: w.lastError),
+                        \(bind: w.nextAttemptAt.seconds), \(bind: w.createdAt.seconds), NULL, NULL)
+                """
+        case .insertProposal(let r):
+            return """
+                INSERT INTO policy_proposals (org_id, id, version, document, proposer, signatures, signature_count,
+                                              required, state, created_at, updated_at)
+                VALUES (\(bind: r.organization.value), \(bind: r.id), \(bind: r.version), \(bind: Data(r.document)),
+                        \(bind: r.proposer.value), \(bind: Data(r.signatures)), \(bind: Int64(r.signatureCount)),
+                        \(bind: Int64(r.required)), \(bind: r.state.rawValue), \(bind: r.createdAt.seconds),
+                        \(bind: r.updatedAt.seconds))
+                """
+        case .insertToken(let t):
+            return """
+                INSERT INTO api_tokens (org_id, id, member_id, secret_hash, request_digest, created_at, expires_at,
+                                        revoked_at)
+                VALUES (\(bind: t.organization.value), \(bind: t.id), \(bind: t.member.value),
+                        \(bind: Data(t.secretHash)), \(bind: Data(t.requestDigest.bytes)), \(bind: t.createdAt.seconds),
+                        \(bind: t.expiresAt.seconds), \(bind: t.revokedAt?.seconds))
+                """
+        case .insertIdempotency(let r):
+            return """
+                INSERT INTO idempotency_keys (org_id, member_id, idem_key, request_hash, status, response, created_at)
+                VALUES (\(bind: r.organization.value), \(bind: r.member.value), \(bind: r.key),
+                        \(bind: Data(r.requestHash)), \(bind: r.status), \(bind: Data(r.response)),
+                        \(bind: r.createdAt.seconds))
+                """
+        default:
+            return nil
+        }
+    }
+
+    private static func run(_ change: StoreChange, on db: any SQLDatabase, flavor: SQLFlavor) async throws
+        -> AuditEvent?
+    {
+        if let statement = insertStatement(change) {
+            try await db.raw(statement).run()
+            return nil
+        }
+        switch change {
+        case .appendPolicyVersion(let policy, let members, let credentials):
+            try await appendPolicy(policy, members: members, credentials: credentials, on: db)
         case .transitionIntent(let organization, let id, let expected, let new):
             let updated = try await db.raw(
                 """
@@ -103,32 +258,6 @@ extension SQLCoordinatorStore {
             ).first()
             guard exists != nil else { throw StorageError(.missingReference, "no intent '\(id)'") }
             throw StorageError(.conflict, "intent '\(id)' is not \(expected.rawValue)")
-        case .insertApproval(let approval):
-            try await db.raw(
-                """
-                INSERT INTO approvals (org_id, intent_id, approver, credential_id, document, stored_at)
-                VALUES (\(bind: approval.organization.value), \(bind: approval.intent.value),
-                        \(bind: approval.approver.value), \(bind: approval.credential.value),
-                        \(bind: Data(approval.document)), \(bind: approval.storedAt.seconds))
-                """
-            ).run()
-        case .insertBundle(let bundle):
-            try await db.raw(
-                """
-                INSERT INTO bundles (org_id, intent_id, digest, bytes, issued_at)
-                VALUES (\(bind: bundle.organization.value), \(bind: bundle.intent.value),
-                        \(bind: Data(bundle.digest.bytes)), \(bind: Data(bundle.bytes)), \(bind: bundle.issuedAt.seconds))
-                """
-            ).run()
-        case .insertReceipt(let receipt):
-            try await db.raw(
-                """
-                INSERT INTO receipts (org_id, intent_id, signer_id, sequence, document, result, stored_at)
-                VALUES (\(bind: receipt.organization.value), \(bind: receipt.intent.value),
-                        \(bind: receipt.signer.value), \(bind: receipt.sequence), \(bind: Data(receipt.document)),
-                        \(bind: Data(receipt.result)), \(bind: receipt.storedAt.seconds))
-                """
-            ).run()
         case .reserveCoins(let coins):
             for c in coins {
                 try await db.raw(
@@ -139,25 +268,6 @@ extension SQLCoordinatorStore {
                     """
                 ).run()
             }
-        case .insertSignedTransaction(let t):
-            try await db.raw(
-                """
-                INSERT INTO signed_transactions (org_id, intent_id, chain, txid, raw, signed_at)
-                VALUES (\(bind: t.organization.value), \(bind: t.intent.value), \(bind: t.chain), \(bind: t.txid),
-                        \(bind: Data(t.raw)), \(bind: t.signedAt.seconds))
-                """
-            ).run()
-        case .insertTransactionWatch(let w):
-            try await db.raw(
-                """
-                INSERT INTO transaction_watch (org_id, intent_id, network, attempts, last_error, block_height,
-                                               confirmations, next_check_at, done, lease_owner, lease_until, updated_at)
-                VALUES (\(bind: w.organization.value), \(bind: w.intent.value), \(bind: w.network),
-                        \(bind: Int64(w.attempts)), \(bind: w.lastError), \(bind: w.blockHeight),
-                        \(bind: w.confirmations), \(bind: w.nextCheckAt.seconds), \(bind: w.done ? 1 : 0),
-                        NULL, NULL, \(bind: w.updatedAt.seconds))
-                """
-            ).run()
         case .updateTransactionWatch(let update):
             let u = update.record
             let updated = try await db.raw(
@@ -175,16 +285,6 @@ extension SQLCoordinatorStore {
             guard !updated.isEmpty else {
                 throw StorageError(.conflict, "the follow-up of intent '\(u.intent)' is not leased to this process")
             }
-        case .ensureDepositScan(let org, let wallet, let at):
-            try await db.raw(
-                """
-                INSERT INTO deposit_scans (org_id, wallet_id, next_block, last_hash, next_check_at, lease_owner,
-                                           lease_until, updated_at)
-                VALUES (\(bind: org.value), \(bind: wallet.value), NULL, NULL, \(bind: at.seconds), NULL, NULL,
-                        \(bind: at.seconds))
-                ON CONFLICT (org_id, wallet_id) DO NOTHING
-                """
-            ).run()
         case .updateDepositScan(let owner, let r):
             let updated = try await db.raw(
                 """
@@ -200,35 +300,10 @@ extension SQLCoordinatorStore {
             guard !updated.isEmpty else {
                 throw StorageError(.conflict, "the deposit scan of '\(r.wallet)' is not leased to this process")
             }
-        case .upsertDeposit(let d):
-            try await db.raw(
-                """
-                INSERT INTO deposits (org_id, wallet_id, chain, txid, position, asset, address, amount, block_height,
-                                      confirmations, state, first_seen_at, updated_at)
-                VALUES (\(bind: d.organization.value), \(bind: d.wallet.value), \(bind: d.chain), \(bind: d.txid),
-                        \(bind: d.position), \(bind: d.asset.value), \(bind: d.address), \(bind: d.amount.description),
-                        \(bind: d.blockHeight), \(bind: d.confirmations), \(bind: d.state.rawValue),
-                        \(bind: d.firstSeenAt.seconds), \(bind: d.updatedAt.seconds))
-                ON CONFLICT (org_id, chain, txid, position) DO UPDATE
-                SET block_height = excluded.block_height, confirmations = excluded.confirmations,
-                    state = excluded.state, updated_at = excluded.updated_at
-                WHERE deposits.state <> 'confirmed'
-                """
-            ).run()
         case .releaseCoins(let org, let intent):
             try await db.raw(
                 """
                 DELETE FROM coin_reservations WHERE org_id = \(bind: org.value) AND intent_id = \(bind: intent.value)
-                """
-            ).run()
-        case .enqueueWebhook(let w):
-            try await db.raw(
-                """
-                INSERT INTO webhook_deliveries (id, org_id, kind, body, state, attempts, last_error, next_attempt_at,
-                                                created_at, lease_owner, lease_until)
-                VALUES (\(bind: w.id), \(bind: w.organization.value), \(bind: w.kind), \(bind: Data(w.body)),
-                        \(bind: w.state.rawValue), \(bind: Int64(w.attempts)), \(bind: w.lastError),
-                        \(bind: w.nextAttemptAt.seconds), \(bind: w.createdAt.seconds), NULL, NULL)
                 """
             ).run()
         case .updateWebhook(let owner, let w):
@@ -245,17 +320,6 @@ extension SQLCoordinatorStore {
             guard !updated.isEmpty else {
                 throw StorageError(.conflict, "webhook delivery '\(w.id)' is not leased to this process")
             }
-        case .insertProposal(let r):
-            try await db.raw(
-                """
-                INSERT INTO policy_proposals (org_id, id, version, document, proposer, signatures, signature_count,
-                                              required, state, created_at, updated_at)
-                VALUES (\(bind: r.organization.value), \(bind: r.id), \(bind: r.version), \(bind: Data(r.document)),
-                        \(bind: r.proposer.value), \(bind: Data(r.signatures)), \(bind: Int64(r.signatureCount)),
-                        \(bind: Int64(r.required)), \(bind: r.state.rawValue), \(bind: r.createdAt.seconds),
-                        \(bind: r.updatedAt.seconds))
-                """
-            ).run()
         case .updateProposal(let r, let expected):
             let updated = try await db.raw(
                 """
@@ -270,16 +334,6 @@ extension SQLCoordinatorStore {
             guard !updated.isEmpty else {
                 throw StorageError(.conflict, "proposal '\(r.id.prefix(16))' changed meanwhile or is no longer open")
             }
-        case .insertToken(let t):
-            try await db.raw(
-                """
-                INSERT INTO api_tokens (org_id, id, member_id, secret_hash, request_digest, created_at, expires_at,
-                                        revoked_at)
-                VALUES (\(bind: t.organization.value), \(bind: t.id), \(bind: t.member.value),
-                        \(bind: Data(t.secretHash)), \(bind: Data(t.requestDigest.bytes)), \(bind: t.createdAt.seconds),
-                        \(bind: t.expiresAt.seconds), \(bind: t.revokedAt?.seconds))
-                """
-            ).run()
         case .revokeToken(let organization, let id, let at):
             let updated = try await db.raw(
                 """
@@ -294,15 +348,6 @@ extension SQLCoordinatorStore {
             ).first()
             guard exists != nil else { throw StorageError(.missingReference, "no token '\(id)'") }
             throw StorageError(.conflict, "token '\(id)' is already revoked")
-        case .insertIdempotency(let r):
-            try await db.raw(
-                """
-                INSERT INTO idempotency_keys (org_id, member_id, idem_key, request_hash, status, response, created_at)
-                VALUES (\(bind: r.organization.value), \(bind: r.member.value), \(bind: r.key),
-                        \(bind: Data(r.requestHash)), \(bind: r.status), \(bind: Data(r.response)),
-                        \(bind: r.createdAt.seconds))
-                """
-            ).run()
         case .insertAddress(let a):
             let last = try await db.raw(
                 """
@@ -344,6 +389,8 @@ extension SQLCoordinatorStore {
                 """
             ).run()
             return event
+        default:
+            throw StorageError(.backend, "an insert-only change is run by its insertStatement")
         }
         return nil
     }
@@ -355,18 +402,26 @@ extension SQLCoordinatorStore {
         _ organization: OrganizationID, _ kind: String, _ subject: String, _ payload: [UInt8], _ at: Timestamp,
         on db: any SQLDatabase
     ) async throws -> AuditEvent {
-        guard
-            let row = try await db.raw(
-                """
-                SELECT out_seq, out_previous, out_hash FROM kura_append_audit(
-                    \(bind: organization.value), \(bind: kind), \(bind: subject), \(bind: Data(payload)),
-                    \(bind: at.seconds))
-                """
-            ).first()
-        else { throw StorageError(.backend, "kura_append_audit returned no row") }
+        let audit: PendingAudit = (organization, kind, subject, payload, at)
+        guard let row = try await db.raw(auditAppendCall(audit)).first() else {
+            throw StorageError(.backend, "kura_append_audit returned no row")
+        }
+        return try checkedAuditEvent(row, audit)
+    }
+
+    private static func auditAppendCall(_ a: PendingAudit) -> SQLQueryString {
+        """
+        SELECT out_seq, out_previous, out_hash FROM kura_append_audit(
+            \(bind: a.organization.value), \(bind: a.kind), \(bind: a.subject), \(bind: Data(a.payload)),
+            \(bind: a.at.seconds))
+        """
+    }
+
+    /// The event the database appended, refused (the unit rolled back) unless its hash is ``AuditEvent``'s.
+    private static func checkedAuditEvent(_ row: any SQLRow, _ a: PendingAudit) throws -> AuditEvent {
         let event = AuditEvent(
-            stored: organization, sequence: try row.decode(column: "out_seq", as: Int64.self), kind: kind,
-            subject: subject, payload: payload, at: at, previousHash: try row.hash("out_previous"),
+            stored: a.organization, sequence: try row.decode(column: "out_seq", as: Int64.self), kind: a.kind,
+            subject: a.subject, payload: a.payload, at: a.at, previousHash: try row.hash("out_previous"),
             hash: try row.hash("out_hash"))
         guard event.hasValidHash else {
             throw StorageError(.backend, "the database's audit hash differs from AuditEvent's; nothing was stored")

@@ -43,6 +43,42 @@ struct UnitOfWorkConformanceTests {
     }
 
     @Test(
+        "a unit of inserts and one audit event (PostgreSQL: one statement) sees its own rows and is all or nothing",
+        arguments: Backend.available)
+    func insertUnitIsAtomic(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            let key = IdempotencyRecord(
+                organization: f.org, member: try MemberID("bob"), key: "approve-i-2",
+                requestHash: Array(repeating: 7, count: 32), status: 201, response: Array("{}".utf8), createdAt: f.now)
+            func unit(_ intent: String, approvalOf target: String) throws -> [StoreChange] {
+                [
+                    .insertIntent(try f.intent(intent)), .insertApproval(try f.approval(target, by: "bob")),
+                    .insertIdempotency(key),
+                    .audit(f.org, kind: "approval.recorded", subject: target, payload: [1, 2], at: f.now),
+                ]
+            }
+            // An approval of an intent that exists nowhere, not even in the unit: refused, nothing stored.
+            await expectStorageError(.missingReference) {
+                _ = try await store.apply(try unit("i-2", approvalOf: "i-3"))
+            }
+            #expect(try await store.intent(f.org, id: IntentID("i-2")) == nil)
+            #expect(try await store.idempotency(f.org, member: MemberID("bob"), key: "approve-i-2") == nil)
+            #expect(try await store.auditEvents(f.org, after: 0, limit: 10).isEmpty)
+            // Control: the approval names the intent the same unit inserts.
+            let events = try await store.apply(try unit("i-2", approvalOf: "i-2"))
+            #expect(events.map(\.sequence) == [1] && events[0].hasValidHash)
+            #expect(try await store.approvals(f.org, intent: IntentID("i-2")).map(\.approver) == [MemberID("bob")])
+            #expect(try await store.idempotency(f.org, member: MemberID("bob"), key: "approve-i-2") == key)
+            // The idempotency record again, in a unit of otherwise new rows: refused as a duplicate, nothing stored.
+            await expectStorageError(.duplicate) { _ = try await store.apply(try unit("i-4", approvalOf: "i-4")) }
+            #expect(try await store.intent(f.org, id: IntentID("i-4")) == nil)
+            #expect(try await store.auditEvents(f.org, after: 0, limit: 10).map(\.sequence) == [1])
+        }
+    }
+
+    @Test(
         "concurrent units: each all or nothing, each caller told its own outcome, one unbroken audit chain",
         arguments: Backend.available)
     func concurrentUnitsKeepTheirOwnOutcome(backend: Backend) async throws {
