@@ -10,7 +10,9 @@ Documents are signed beforehand with the real `kura` CLI (one initiator, one app
 HTTP only, sent by `kura-load drive` (Swift, AsyncHTTPClient, keep-alive connections, one worker per client).
 In the same run and with the same client, `kura-load ceiling` — a bare Hummingbird endpoint doing one insert of
 the same bodies on the same back end — gives the ceiling the coordinator's rates are compared with. Client and
-servers share the machine's cores.
+servers share the machine's cores. Each timed phase is also measured in CPU time per request (from /proc: the
+server process, PostgreSQL's processes, the client): on shared cores the ratio of CPU per request to the
+ceiling's is steadier than the ratio of rates.
 """
 import argparse
 import base64

@@ -14,16 +14,22 @@ extension SQLCoordinatorStore {
         let ordered =
             changes.filter { Self.organizationToLock($0) == nil }
             + changes.filter { Self.organizationToLock($0) != nil }
-        let combined = flavor == .postgres ? Self.oneStatement(changes) : nil
-        return try await write { db in
-            if let combined {
-                // BEGIN, the unit's one statement, the hash checked, COMMIT: three round trips whatever its size.
-                guard let row = try await db.raw(combined.statement).first() else {
-                    throw StorageError(.backend, "the unit's statement returned no row")
-                }
-                guard let audit = combined.audit else { return [] }
+        if flavor == .postgres, let one = Self.oneStatement(changes) {
+            // One statement is its own transaction: one round trip whatever the unit's size, and the organisation's
+            // row is locked only while PostgreSQL runs it. The function's hash was checked when the store migrated.
+            let row = try await writeOneStatement { db in try await db.raw(one.statement).first() }
+            guard let audit = one.audit else { return [] }
+            guard let row else { throw StorageError(.backend, "the unit's statement returned no row") }
+            do {
                 return [try Self.checkedAuditEvent(row, audit)]
+            } catch {
+                throw StorageError(
+                    .corruptRow,
+                    "the unit was stored, but its audit event's hash is not AuditEvent's: kura audit verify will "
+                        + "report the break; the kura_append_audit function was changed after this process started")
             }
+        }
+        return try await write { db in
             var events: [AuditEvent] = []
             var locked = Set<OrganizationID>()
             for change in ordered {
@@ -42,7 +48,7 @@ extension SQLCoordinatorStore {
     }
 
     /// The audit event a unit appends: its fields before the database links it.
-    private typealias PendingAudit = (
+    typealias PendingAudit = (
         organization: OrganizationID, kind: String, subject: String, payload: [UInt8], at: Timestamp
     )
 
@@ -58,9 +64,10 @@ extension SQLCoordinatorStore {
 
     /// PostgreSQL: a unit made only of such inserts and at most one audit event, as one statement — the inserts as
     /// data-modifying `WITH` queries, the audit append (``appendAuditInDatabase``'s function) as its main query.
-    /// PostgreSQL runs every part of a statement to completion and checks foreign keys at its end, so the unit
-    /// stays all or nothing; the hot units (an intent, an approval, each with its idempotency record and audit
-    /// event) then take one round trip instead of five. `nil` for any other unit (run change by change).
+    /// PostgreSQL runs every part of a statement to completion and checks foreign keys at its end, and a statement
+    /// is atomic, so the unit stays all or nothing; the hot units (an intent, an approval, each with its
+    /// idempotency record and audit event) take one round trip instead of seven. `nil` for any other unit (run
+    /// change by change in a transaction).
     private static func oneStatement(_ changes: [StoreChange]) -> (statement: SQLQueryString, audit: PendingAudit?)? {
         var inserts: [SQLQueryString] = []
         var audit: PendingAudit?
@@ -407,6 +414,44 @@ extension SQLCoordinatorStore {
             throw StorageError(.backend, "kura_append_audit returned no row")
         }
         return try checkedAuditEvent(row, audit)
+    }
+
+    /// PostgreSQL: before a process uses `kura_append_audit`, two events it appends to a scratch organisation
+    /// (rolled back to a savepoint) must equal ``AuditEvent``'s, text and bytes beyond ASCII included; otherwise
+    /// the store does not open (`schemaMismatch`). Runs in ``migrate()``, which every `kura serve` runs at start.
+    static func checkAuditFunction(_ db: any SQLDatabase) async throws {
+        let org = try OrganizationID("kura-audit-check-\(UInt64.random(in: 0...UInt64.max))")
+        let at = try Timestamp(seconds: 1_700_000_000)
+        try await db.raw("SAVEPOINT kura_audit_check").run()
+        try await db.raw(
+            """
+            INSERT INTO organizations (id, name, genesis_hash, created_at)
+            VALUES (\(bind: org.value), 'audit function check', \(bind: Data(repeating: 0, count: 32)), 0)
+            """
+        ).run()
+        var previous: AuditEvent?
+        var differs = false
+        let events: [PendingAudit] = [
+            (org, "check.first", "intent-é-日本-\u{1F511}", [0, 1, 0x27, 0x5C, 0xFF], at),
+            (org, "check.second", "", (0...255).map { UInt8($0) }, at.adding(seconds: 1)),
+        ]
+        for a in events {
+            // A function that fails counts as one that differs (the savepoint undoes its aborted statement).
+            let row = try? await db.raw(auditAppendCall(a)).first()
+            let expected = AuditEvent(
+                following: previous, organization: a.organization, kind: a.kind, subject: a.subject,
+                payload: a.payload, at: a.at)
+            guard let row, (try? checkedAuditEvent(row, a)) == expected else {
+                differs = true
+                break
+            }
+            previous = expected
+        }
+        try await db.raw("ROLLBACK TO SAVEPOINT kura_audit_check").run()
+        if differs {
+            throw StorageError(
+                .schemaMismatch, "the database's kura_append_audit does not compute AuditEvent's links and hashes")
+        }
     }
 
     private static func auditAppendCall(_ a: PendingAudit) -> SQLQueryString {

@@ -64,6 +64,12 @@ public final class SQLCoordinatorStore: CoordinatorStore {
         do { return try await sessions.write(body) } catch { throw StorageErrorMapping.map(error) }
     }
 
+    func writeOneStatement<R: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws(StorageError) -> R {
+        do { return try await sessions.writeOneStatement(body) } catch { throw StorageErrorMapping.map(error) }
+    }
+
     /// Locks the organisation's row until the transaction ends (PostgreSQL; SQLite has one writer anyway), so
     /// appends to its policy chain and audit log are serialised. `.missingReference` if it does not exist.
     static func lockOrganization(
@@ -115,6 +121,7 @@ public final class SQLCoordinatorStore: CoordinatorStore {
                     "INSERT INTO kura_migrations (position, name) VALUES (\(bind: position + 1), \(bind: migration.name))"
                 ).run()
             }
+            if flavor == .postgres { try await Self.checkAuditFunction(db) }
         }
     }
 

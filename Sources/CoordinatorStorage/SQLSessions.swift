@@ -12,6 +12,10 @@ protocol SQLSessions: Sendable {
     func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
     /// Runs `body` inside one transaction on one session: committed if it returns, rolled back if it throws.
     func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
+    /// Runs `body`, which sends exactly one writing statement, as its own transaction (PostgreSQL: autocommit, no
+    /// `BEGIN`/`COMMIT` round trips; SQLite: as ``write(_:)``). Only for units whose one statement is all of them.
+    func writeOneStatement<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws
+        -> R
     /// Closes every connection.
     func close() async
 }
@@ -114,6 +118,12 @@ final class SQLiteSessions: SQLSessions {
         return try await gate.withGate { try await body(db) }
     }
 
+    func writeOneStatement<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws
+        -> R
+    {
+        try await write(body)
+    }
+
     func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         let value = try await committer.submit { db in try await body(db) as any Sendable }
         guard let result = value as? R else { throw GroupCommitter.Mismatch() }
@@ -156,6 +166,12 @@ final class PostgresSessions: SQLSessions, @unchecked Sendable {
 
     func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await database.withSession { db in try await self.transaction(on: db, begin: "BEGIN", body) }
+    }
+
+    func writeOneStatement<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws
+        -> R
+    {
+        try await database.withSession { db in try await body(db) }
     }
 
     func close() async {

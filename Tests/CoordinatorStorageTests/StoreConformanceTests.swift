@@ -565,7 +565,7 @@ struct StoreConformanceTests {
     }
 
     @Test(
-        "PostgreSQL: a database-computed audit hash that differs from AuditEvent's fails the unit, nothing stored",
+        "PostgreSQL: an audit function whose hash differs from AuditEvent's stops the store from opening",
         arguments: Backend.available.filter { $0 == .postgresql })
     func postgresAuditHashMismatchIsRefused(backend: Backend) async throws {
         try await withFreshStore(backend) { store, raw in
@@ -593,9 +593,24 @@ struct StoreConformanceTests {
                 END
                 $$
                 """)
+            // A process starting on it does not open the store.
+            await expectStorageError(.schemaMismatch) { try await store.migrate() }
+            // One already running: a unit run change by change in a transaction is refused with nothing stored…
             await expectStorageError(.backend) { _ = try await store.apply(unit) }
             let events = try await store.auditEvents(f.org, after: 0, limit: 10)
             #expect(events.map(\.sequence) == [1, 2] && AuditEvent.firstBreak(in: events) == nil)
+            // …and a unit that is one statement (its own transaction) is stored but reported, and the chain shows
+            // the break where kura audit verify finds it.
+            let record = IdempotencyRecord(
+                organization: f.org, member: try MemberID("alice"), key: "k-1",
+                requestHash: Array(repeating: 1, count: 32),
+                status: 201, response: [], createdAt: f.now)
+            await expectStorageError(.corruptRow) {
+                _ = try await store.apply([
+                    .insertIdempotency(record), .audit(f.org, kind: "x", subject: "", payload: [], at: f.now),
+                ])
+            }
+            #expect(AuditEvent.firstBreak(in: try await store.auditEvents(f.org, after: 0, limit: 10)) == 3)
         }
     }
 }
