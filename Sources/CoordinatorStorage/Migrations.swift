@@ -394,7 +394,24 @@ struct Migration: Sendable {
                     RETURN NEXT;
                 END
                 $$
+                """,
+                // An intent's state change with its audit event, one round trip: compare-and-set on the state, and
+                // the event appended only when the state changed (no row otherwise: nothing was written).
                 """
+                CREATE FUNCTION kura_transition_intent(p_org TEXT, p_id TEXT, p_expected TEXT, p_new TEXT,
+                                                       p_kind TEXT, p_subject TEXT, p_payload BYTEA, p_at BIGINT)
+                RETURNS TABLE (out_seq BIGINT, out_previous BYTEA, out_hash BYTEA)
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    UPDATE intents SET state = p_new WHERE org_id = p_org AND id = p_id AND state = p_expected;
+                    IF NOT FOUND THEN
+                        RETURN;
+                    END IF;
+                    RETURN QUERY SELECT a.out_seq, a.out_previous, a.out_hash
+                                 FROM kura_append_audit(p_org, p_kind, p_subject, p_payload, p_at) AS a;
+                END
+                $$
+                """,
             ],
             only: .postgres),
     ]

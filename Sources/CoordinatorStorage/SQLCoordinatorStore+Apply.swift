@@ -19,7 +19,13 @@ extension SQLCoordinatorStore {
             // row is locked only while PostgreSQL runs it. The function's hash was checked when the store migrated.
             let row = try await writeOneStatement { db in try await db.raw(one.statement).first() }
             guard let audit = one.audit else { return [] }
-            guard let row else { throw StorageError(.backend, "the unit's statement returned no row") }
+            guard let row else {
+                // A state change that did not happen wrote nothing: say why, as the change-by-change path does.
+                if let (organization, id, expected) = one.transition {
+                    try await Self.transitionRefusal(organization, id, expected, read: self)
+                }
+                throw StorageError(.backend, "the unit's statement returned no row")
+            }
             do {
                 return [try Self.checkedAuditEvent(row, audit)]
             } catch {
@@ -68,7 +74,21 @@ extension SQLCoordinatorStore {
     /// is atomic, so the unit stays all or nothing; the hot units (an intent, an approval, each with its
     /// idempotency record and audit event) take one round trip instead of seven. `nil` for any other unit (run
     /// change by change in a transaction).
-    private static func oneStatement(_ changes: [StoreChange]) -> (statement: SQLQueryString, audit: PendingAudit?)? {
+    private static func oneStatement(_ changes: [StoreChange]) -> (
+        statement: SQLQueryString, audit: PendingAudit?,
+        transition: (OrganizationID, IntentID, IntentLifecycle.State)?
+    )? {
+        // An intent's state change with its audit event (`kura_transition_intent`, migration 0013).
+        if changes.count == 2, case .transitionIntent(let org, let id, let expected, let new) = changes[0],
+            case .audit(let auditOrg, let kind, let subject, let payload, let at) = changes[1], auditOrg == org
+        {
+            let statement: SQLQueryString = """
+                SELECT out_seq, out_previous, out_hash FROM kura_transition_intent(
+                    \(bind: org.value), \(bind: id.value), \(bind: expected.rawValue), \(bind: new.rawValue),
+                    \(bind: kind), \(bind: subject), \(bind: Data(payload)), \(bind: at.seconds))
+                """
+            return (statement, (org, kind, subject, payload, at), (org, id, expected))
+        }
         var inserts: [SQLQueryString] = []
         var audit: PendingAudit?
         for change in changes {
@@ -94,7 +114,21 @@ extension SQLCoordinatorStore {
         } else {
             statement += "SELECT 1 AS done"
         }
-        return (statement, audit)
+        return (statement, audit, nil)
+    }
+
+    /// Why a compare-and-set on an intent's state changed nothing: it does not exist, or is in another state.
+    private static func transitionRefusal(
+        _ organization: OrganizationID, _ id: IntentID, _ expected: IntentLifecycle.State,
+        read store: SQLCoordinatorStore
+    ) async throws(StorageError) {
+        let exists = try await store.read { db in
+            try await db.raw(
+                "SELECT id FROM intents WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)"
+            ).first() != nil
+        }
+        guard exists else { throw StorageError(.missingReference, "no intent '\(id)'") }
+        throw StorageError(.conflict, "intent '\(id)' is not \(expected.rawValue)")
     }
 
     /// The organisation whose row serialises this change: policy and audit chains, and address allocation.

@@ -232,6 +232,44 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test(
+        "a state change with its audit event (PostgreSQL: one statement) appends the event only when the state changed",
+        arguments: Backend.available)
+    func intentTransitionWithAudit(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            try await store.insertIntent(f.intent("i-1"))
+            let id = try IntentID("i-1")
+            func unit(_ id: IntentID, from: IntentLifecycle.State, to: IntentLifecycle.State) -> [StoreChange] {
+                [
+                    .transitionIntent(f.org, id, from: from, to: to),
+                    .audit(f.org, kind: "intent.state", subject: id.value, payload: [1], at: f.now),
+                ]
+            }
+            await expectStorageError(.conflict) { _ = try await store.apply(unit(id, from: .approved, to: .built)) }
+            await expectStorageError(.missingReference) {
+                _ = try await store.apply(unit(try IntentID("i-9"), from: .awaitingApprovals, to: .approved))
+            }
+            #expect(try await store.auditEvents(f.org, after: 0, limit: 10).isEmpty)
+            #expect(try await store.intent(f.org, id: id)?.state == .awaitingApprovals)
+            // Control: the expected state.
+            let events = try await store.apply(unit(id, from: .awaitingApprovals, to: .approved))
+            #expect(events.map(\.sequence) == [1] && events[0].hasValidHash && events[0].subject == "i-1")
+            #expect(try await store.intent(f.org, id: id)?.state == .approved)
+            // Concurrent movers with their events: one wins, one event.
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { (try? await store.apply(unit(id, from: .approved, to: .built))) != nil }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+            let all = try await store.auditEvents(f.org, after: 0, limit: 10)
+            #expect(all.map(\.sequence) == [1, 2] && AuditEvent.firstBreak(in: all) == nil)
+        }
+    }
+
     @Test("one approval per approver per intent, even when submitted concurrently", arguments: Backend.available)
     func approvals(backend: Backend) async throws {
         try await withFreshStore(backend) { store in
