@@ -537,6 +537,9 @@ extension CoordinatorAPI {
         b["txid"] = signed.txid
         b["raw"] = Hex.encode(signed.raw)
         b.set("signedAt", signed.signedAt.seconds)
+        // The state first, then the follow-up: the two are separate reads, and a unit that moves the state also
+        // updates the follow-up, so whoever sees the new state sees that unit's follow-up (or a later one).
+        let state = try await service.intent(p.organization, id: signed.intent).state
         if let w = try await service.transactionWatch(p.organization, intent: signed.intent) {
             var f = JSONBuilder()
             f["network"] = w.network
@@ -548,7 +551,7 @@ extension CoordinatorAPI {
             f.set("updatedAt", w.updatedAt.seconds)
             b.set("followUp", f.value)
         }
-        b["state"] = try await service.intent(p.organization, id: signed.intent).state.rawValue
+        b["state"] = state.rawValue
         return JSONResponse.make(.ok, b.value)
     }
 

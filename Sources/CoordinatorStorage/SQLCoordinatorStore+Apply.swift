@@ -22,7 +22,7 @@ extension SQLCoordinatorStore {
             guard let row else {
                 // A state change that did not happen wrote nothing: say why, as the change-by-change path does.
                 if let (organization, id, expected) = one.transition {
-                    try await Self.transitionRefusal(organization, id, expected, read: self)
+                    try await read { db in try await Self.transitionRefusal(organization, id, expected, on: db) }
                 }
                 throw StorageError(.backend, "the unit's statement returned no row")
             }
@@ -119,15 +119,12 @@ extension SQLCoordinatorStore {
 
     /// Why a compare-and-set on an intent's state changed nothing: it does not exist, or is in another state.
     private static func transitionRefusal(
-        _ organization: OrganizationID, _ id: IntentID, _ expected: IntentLifecycle.State,
-        read store: SQLCoordinatorStore
-    ) async throws(StorageError) {
-        let exists = try await store.read { db in
-            try await db.raw(
-                "SELECT id FROM intents WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)"
-            ).first() != nil
-        }
-        guard exists else { throw StorageError(.missingReference, "no intent '\(id)'") }
+        _ organization: OrganizationID, _ id: IntentID, _ expected: IntentLifecycle.State, on db: any SQLDatabase
+    ) async throws {
+        let exists = try await db.raw(
+            "SELECT id FROM intents WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)"
+        ).first()
+        guard exists != nil else { throw StorageError(.missingReference, "no intent '\(id)'") }
         throw StorageError(.conflict, "intent '\(id)' is not \(expected.rawValue)")
     }
 
@@ -294,11 +291,7 @@ extension SQLCoordinatorStore {
                 """
             ).all()
             guard updated.isEmpty else { return nil }
-            let exists = try await db.raw(
-                "SELECT id FROM intents WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)"
-            ).first()
-            guard exists != nil else { throw StorageError(.missingReference, "no intent '\(id)'") }
-            throw StorageError(.conflict, "intent '\(id)' is not \(expected.rawValue)")
+            try await transitionRefusal(organization, id, expected, on: db)
         case .reserveCoins(let coins):
             for c in coins {
                 try await db.raw(
