@@ -21,7 +21,6 @@ public struct OrganizationRecord: Sendable, Hashable {
     }
 }
 
-/// One signed policy version as stored: its canonical document bytes and the fields the coordinator indexes.
 /// The newest stored policy version of an organisation, by number and hash.
 public struct PolicyHead: Sendable, Hashable {
     /// The version number.
@@ -35,6 +34,7 @@ public struct PolicyHead: Sendable, Hashable {
     }
 }
 
+/// One signed policy version as stored: its canonical document bytes and the fields the coordinator indexes.
 public struct PolicyVersionRecord: Sendable, Hashable {
     /// The organisation.
     public let organization: OrganizationID

@@ -30,7 +30,7 @@ extension CoordinatorAPI {
     }
 
     func headVersion(_ org: OrganizationID) async throws -> Int64 {
-        try await service.store.policyVersions(org).last?.version ?? 0
+        try await service.store.policyHead(org)?.version ?? 0
     }
 
     func listProposals(_ request: Request, _ context: KuraRequestContext) async throws -> Response {

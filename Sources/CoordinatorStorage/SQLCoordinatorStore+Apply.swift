@@ -159,7 +159,7 @@ extension SQLCoordinatorStore {
     }
 
     /// The one statement of a change that only inserts (no result to check), or `nil`: such changes may also run
-    /// together as one statement (``applyAsOneStatement``).
+    /// together as one statement (``oneStatement(_:)``).
     private static func insertStatement(_ change: StoreChange) -> SQLQueryString? {
         switch change {
         case .createOrganization(let organization):
