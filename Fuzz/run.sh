@@ -22,7 +22,7 @@ build() {
     # -sanitize=fuzzer instruments for coverage and links libFuzzer; address adds ASan. lld is
     # used because gold crashes (internal error in format_file_lineno) on these links.
     swift build --package-path "$here" -c release \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld 2>&1 | grep -v '^\[' || true
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld 2>&1 | { grep -v '^\[' || true; }
     for t in $(targets); do
         [[ -x "$here/.build/release/$t" ]] || { echo "run.sh: $t did not build" >&2; exit 1; }
     done
