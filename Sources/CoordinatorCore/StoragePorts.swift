@@ -92,10 +92,11 @@ public protocol AuditStore: Sendable {
 public protocol AccessStore: Sendable {
     /// The token with this id, or `nil`.
     func token(_ organization: OrganizationID, id: String) async throws(StorageError) -> TokenRecord?
-    /// What authenticating a request reads, in one read: the token with this id (or `nil`) and the organisation's
-    /// policy head (or `nil` before bootstrap).
-    func authentication(_ organization: OrganizationID, token id: String) async throws(StorageError)
-        -> (token: TokenRecord?, policyHead: PolicyHead?)
+    /// What authenticating a request reads, in one read: the token with this id (or `nil`), the organisation's
+    /// policy head (or `nil` before bootstrap) and, when the request carries an `Idempotency-Key`, the token's
+    /// member's stored create under that key (or `nil`).
+    func authentication(_ organization: OrganizationID, token id: String, idempotencyKey: String?)
+        async throws(StorageError) -> (token: TokenRecord?, policyHead: PolicyHead?, idempotency: IdempotencyRecord?)
     /// A member's tokens (or every member's when `member` is `nil`), newest first.
     func tokens(_ organization: OrganizationID, member: MemberID?) async throws(StorageError) -> [TokenRecord]
     /// The stored outcome of a create request, or `nil`.
@@ -117,6 +118,12 @@ public enum StoreChange: Sendable, Hashable {
     case insertIntent(IntentRecord)
     /// Compare-and-set of an intent's state.
     case transitionIntent(OrganizationID, IntentID, from: IntentLifecycle.State, to: IntentLifecycle.State)
+    /// Moves an intent on with the audit event that reports it, if it is still in state `from`; if it is not
+    /// (another request moved it first), neither changes and the rest of the unit still applies
+    /// (`.missingReference` if there is no such intent). `apply` returns the event only when it moved.
+    case advanceIntent(
+        OrganizationID, IntentID, from: IntentLifecycle.State, to: IntentLifecycle.State, kind: String,
+        subject: String, payload: [UInt8], at: Timestamp)
     case insertApproval(ApprovalRecord)
     case insertBundle(BundleRecord)
     case insertReceipt(ReceiptRecord)

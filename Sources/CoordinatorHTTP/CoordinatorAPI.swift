@@ -226,7 +226,9 @@ public struct CoordinatorAPI: Sendable {
         let org = try orgID(context)
         let result: Result<Principal, CoordinatorError>
         do {
-            result = .success(try await service.authenticate(org, bearer: credential))
+            // A create's Idempotency-Key is looked up in the same read (a malformed one is refused later).
+            let key = request.headers[.init("Idempotency-Key")!].flatMap { IdempotencyRecord.isValidKey($0) ? $0 : nil }
+            result = .success(try await service.authenticate(org, bearer: credential, idempotencyKey: key))
         } catch {
             result = .failure(error)
         }
@@ -260,12 +262,16 @@ public struct CoordinatorAPI: Sendable {
     }
 
     /// The stored response of an earlier create with the same key (`Idempotency-Replayed: true`), or `nil`;
-    /// the key with another request is refused.
-    func replay(_ context: IdempotencyContext, principal: Principal) async throws -> Response? {
+    /// the key with another request is refused. The record read with the token is used unless `fresh`.
+    func replay(_ context: IdempotencyContext, principal: Principal, fresh: Bool = false) async throws -> Response? {
         guard let key = context.key else { return nil }
-        guard
-            let stored = try await service.store.idempotency(principal.organization, member: principal.member, key: key)
-        else { return nil }
+        let stored: IdempotencyRecord?
+        if !fresh, let read = principal.idempotency, read.key == key {
+            stored = read.stored
+        } else {
+            stored = try await service.store.idempotency(principal.organization, member: principal.member, key: key)
+        }
+        guard let stored else { return nil }
         guard stored.requestHash == context.requestHash else {
             throw CoordinatorError(.idempotencyMismatch, "this Idempotency-Key was used for another request")
         }
@@ -280,6 +286,17 @@ public struct CoordinatorAPI: Sendable {
         _ context: IdempotencyContext, principal: Principal, status: HTTPResponse.Status, response: JSONValue,
         changes: [StoreChange]
     ) async throws -> Response {
+        try await commitCreateReporting(
+            context, principal: principal, status: status, response: response, changes: changes
+        ).response
+    }
+
+    /// ``commitCreate(_:principal:status:response:changes:)``, and whether `changes` were committed (`false`: an
+    /// earlier attempt's stored response answers).
+    func commitCreateReporting(
+        _ context: IdempotencyContext, principal: Principal, status: HTTPResponse.Status, response: JSONValue,
+        changes: [StoreChange]
+    ) async throws -> (response: Response, committed: Bool) {
         let bytes = try Self.canonicalBytes(response)
         var all = changes
         if let key = context.key {
@@ -298,10 +315,10 @@ public struct CoordinatorAPI: Sendable {
         }
         if let failure {
             guard failure.code == .duplicate || failure.code == .conflict else { throw failure }
-            if let earlier = try await replay(context, principal: principal) { return earlier }
+            if let earlier = try await replay(context, principal: principal, fresh: true) { return (earlier, false) }
             throw failure
         }
-        return JSONResponse.make(status, bytes: bytes)
+        return (JSONResponse.make(status, bytes: bytes), true)
     }
 
     static func parseObject(_ bytes: [UInt8], what: String) throws(CoordinatorError) -> JSONObjectReader {

@@ -492,11 +492,14 @@ extension CoordinatorAPI {
         let idem = try idempotency(request, body: bytes)
         if let earlier = try await replay(idem, principal: p) { return earlier }
         let prepared = try await service.prepareApproval(p, intent: id, document: bytes)
-        let response = try await commitCreate(
+        let (response, committed) = try await commitCreateReporting(
             idem, principal: p, status: .created, response: .object(["approval": Self.view(prepared.value)]),
             changes: prepared.changes)
-        // Whoever commits the last needed approval moves the intent on (safe under concurrency).
-        try await service.advance(p.organization, intent: id, policy: p.policy)
+        // Whoever commits the last needed approval moves the intent on (safe under concurrency): in the same unit
+        // when it saw the quorum, otherwise here, after reading every approval committed so far.
+        if !(committed && CoordinatorService.movesOn(prepared.changes)) {
+            try await service.advance(p.organization, intent: id, policy: p.policy)
+        }
         return response
     }
 

@@ -414,5 +414,32 @@ struct Migration: Sendable {
                 """,
             ],
             only: .postgres),
+        Migration(
+            name: "0014-postgres-advance-intent",
+            statements: [
+                // `StoreChange.advanceIntent` in one call: `kura_transition_intent` (the compare-and-set and its event;
+                // nothing when the intent is in another state: another request moved it first), and a foreign-key
+                // error when there is no such intent, raised inside the statement, so a unit run as one statement
+                // stays all or nothing.
+                """
+                CREATE FUNCTION kura_advance_intent(p_org TEXT, p_id TEXT, p_from TEXT, p_to TEXT,
+                                                    p_kind TEXT, p_subject TEXT, p_payload BYTEA, p_at BIGINT)
+                RETURNS TABLE (out_seq BIGINT, out_previous BYTEA, out_hash BYTEA)
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    RETURN QUERY SELECT t.out_seq, t.out_previous, t.out_hash
+                                 FROM kura_transition_intent(p_org, p_id, p_from, p_to, p_kind, p_subject, p_payload,
+                                                             p_at) AS t;
+                    IF NOT FOUND THEN
+                        PERFORM 1 FROM intents i WHERE i.org_id = p_org AND i.id = p_id;
+                        IF NOT FOUND THEN
+                            RAISE EXCEPTION 'no intent ''%''', p_id USING ERRCODE = 'foreign_key_violation';
+                        END IF;
+                    END IF;
+                END
+                $$
+                """
+            ],
+            only: .postgres),
     ]
 }

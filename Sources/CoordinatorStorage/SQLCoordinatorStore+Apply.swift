@@ -8,40 +8,25 @@ extension SQLCoordinatorStore {
     public func apply(_ changes: [StoreChange]) async throws(StorageError) -> [AuditEvent] {
         for change in changes { try Self.precheck(change) }
         let flavor = sessions.flavor
+        if flavor == .postgres, let one = Self.oneStatement(changes) {
+            // One statement is its own transaction: one round trip whatever the unit's size, and the organisation's
+            // row is locked only while PostgreSQL runs it. The function's hash was checked when the store migrated.
+            let row = try await writeOneStatement { db in try await db.raw(one.statement).first() }
+            return try await oneStatementEvents(row, one)
+        }
         // Changes that serialise on the organisation's row (audit appends, address allocation, policy versions) run
         // last, in their order, so the row is locked for as short a time as possible; the unit is one transaction
         // either way, so the order of its independent changes does not show.
         let ordered =
             changes.filter { Self.organizationToLock($0) == nil }
             + changes.filter { Self.organizationToLock($0) != nil }
-        if flavor == .postgres, let one = Self.oneStatement(changes) {
-            // One statement is its own transaction: one round trip whatever the unit's size, and the organisation's
-            // row is locked only while PostgreSQL runs it. The function's hash was checked when the store migrated.
-            let row = try await writeOneStatement { db in try await db.raw(one.statement).first() }
-            guard let audit = one.audit else { return [] }
-            guard let row else {
-                // A state change that did not happen wrote nothing: say why, as the change-by-change path does.
-                if let (organization, id, expected) = one.transition {
-                    try await read { db in try await Self.transitionRefusal(organization, id, expected, on: db) }
-                }
-                throw StorageError(.backend, "the unit's statement returned no row")
-            }
-            do {
-                return [try Self.checkedAuditEvent(row, audit)]
-            } catch {
-                throw StorageError(
-                    .corruptRow,
-                    "the unit was stored, but its audit event's hash is not AuditEvent's: kura audit verify will "
-                        + "report the break; the kura_append_audit function was changed after this process started")
-            }
-        }
         return try await write { db in
             var events: [AuditEvent] = []
             var locked = Set<OrganizationID>()
             for change in ordered {
                 if let org = Self.organizationToLock(change), !locked.contains(org) {
                     // On PostgreSQL an audit append locks the row itself, inside its one statement.
-                    if case .audit = change, flavor == .postgres {
+                    if flavor == .postgres, Self.appendsAuditInDatabase(change) {
                     } else {
                         try await Self.lockOrganization(db, org, flavor: flavor)
                         locked.insert(org)
@@ -58,6 +43,62 @@ extension SQLCoordinatorStore {
         organization: OrganizationID, kind: String, subject: String, payload: [UInt8], at: Timestamp
     )
 
+    /// A unit PostgreSQL runs as one statement, and what its row says.
+    struct OneStatement {
+        let statement: SQLQueryString
+        /// The event appended unconditionally (columns `out_…`).
+        let audit: PendingAudit?
+        /// A compare-and-set with its event (`kura_transition_intent`): no row means it changed nothing.
+        let transition: (OrganizationID, IntentID, IntentLifecycle.State)?
+        /// An ``StoreChange/advanceIntent`` with its event (`kura_advance_intent`), appended only if the intent
+        /// moved: columns `moved_…` after an `audit`, `out_…` alone.
+        let advance: PendingAudit?
+    }
+
+    /// On the change-by-change path, PostgreSQL's functions lock the organisation's row for these themselves.
+    private static func appendsAuditInDatabase(_ change: StoreChange) -> Bool {
+        switch change {
+        case .audit, .advanceIntent: true
+        default: false
+        }
+    }
+
+    /// The events of a unit run as one statement, each checked against ``AuditEvent``'s hash (and the second
+    /// linked to the first). The unit is already committed: a mismatch is reported, not undone.
+    private func oneStatementEvents(_ row: (any SQLRow)?, _ one: OneStatement) async throws(StorageError)
+        -> [AuditEvent]
+    {
+        if one.audit == nil && one.advance == nil { return [] }
+        guard let row else {
+            if one.advance != nil && one.audit == nil { return [] }  // the intent was in another state: it stays
+            // A state change that did not happen wrote nothing: say why, as the change-by-change path does.
+            if let (organization, id, expected) = one.transition {
+                try await read { db in try await Self.transitionRefusal(organization, id, expected, on: db) }
+            }
+            throw StorageError(.backend, "the unit's statement returned no row")
+        }
+        do {
+            var events: [AuditEvent] = []
+            if let audit = one.audit { events.append(try Self.checkedAuditEvent(row, audit)) }
+            if let advance = one.advance {
+                let prefix = one.audit == nil ? "out" : "moved"
+                if try !row.decodeNil(column: "\(prefix)_seq") {
+                    let event = try Self.checkedAuditEvent(row, advance, prefix: prefix)
+                    if let first = events.first, event.previousHash != first.hash {
+                        throw StorageError(.backend, "the unit's second audit event does not follow its first")
+                    }
+                    events.append(event)
+                }
+            }
+            return events
+        } catch {
+            throw StorageError(
+                .corruptRow,
+                "the unit was stored, but its audit events are not AuditEvent's: kura audit verify will report the "
+                    + "break; the kura_append_audit function was changed after this process started")
+        }
+    }
+
     /// The changes that may run inside one statement: inserts whose only outcome is success or a constraint error.
     private static func combinable(_ change: StoreChange) -> Bool {
         switch change {
@@ -68,16 +109,14 @@ extension SQLCoordinatorStore {
         }
     }
 
-    /// PostgreSQL: a unit made only of such inserts and at most one audit event, as one statement — the inserts as
-    /// data-modifying `WITH` queries, the audit append (``appendAuditInDatabase``'s function) as its main query.
-    /// PostgreSQL runs every part of a statement to completion and checks foreign keys at its end, and a statement
-    /// is atomic, so the unit stays all or nothing; the hot units (an intent, an approval, each with its
-    /// idempotency record and audit event) take one round trip instead of seven. `nil` for any other unit (run
-    /// change by change in a transaction).
-    private static func oneStatement(_ changes: [StoreChange]) -> (
-        statement: SQLQueryString, audit: PendingAudit?,
-        transition: (OrganizationID, IntentID, IntentLifecycle.State)?
-    )? {
+    /// PostgreSQL: a unit made only of such inserts, at most one audit event and at most one
+    /// ``StoreChange/advanceIntent`` (last), as one statement — the inserts as data-modifying `WITH` queries, the
+    /// audit append (``appendAuditInDatabase``'s function) as its main query, the advance (`kura_advance_intent`)
+    /// laterally after it, so that its event follows the first. PostgreSQL runs every part of a statement to
+    /// completion and checks foreign keys at its end, and a statement is atomic, so the unit stays all or nothing;
+    /// the hot units (an intent; an approval that may complete the quorum; each with its idempotency record and
+    /// audit events) take one round trip. `nil` for any other unit (run change by change in a transaction).
+    private static func oneStatement(_ changes: [StoreChange]) -> OneStatement? {
         // An intent's state change with its audit event (`kura_transition_intent`, migration 0013).
         if changes.count == 2, case .transitionIntent(let org, let id, let expected, let new) = changes[0],
             case .audit(let auditOrg, let kind, let subject, let payload, let at) = changes[1], auditOrg == org
@@ -87,34 +126,59 @@ extension SQLCoordinatorStore {
                     \(bind: org.value), \(bind: id.value), \(bind: expected.rawValue), \(bind: new.rawValue),
                     \(bind: kind), \(bind: subject), \(bind: Data(payload)), \(bind: at.seconds))
                 """
-            return (statement, (org, kind, subject, payload, at), (org, id, expected))
+            return OneStatement(
+                statement: statement, audit: (org, kind, subject, payload, at), transition: (org, id, expected),
+                advance: nil)
         }
         var inserts: [SQLQueryString] = []
         var audit: PendingAudit?
+        var advance: (call: SQLQueryString, event: PendingAudit)?
         for change in changes {
+            guard advance == nil else { return nil }  // an advance comes last
             if case .audit(let organization, let kind, let subject, let payload, let at) = change {
                 guard audit == nil else { return nil }
                 audit = (organization, kind, subject, payload, at)
+            } else if case .advanceIntent(
+                let org, let id, let from, let to, let kind, let subject, let payload, let at) =
+                change
+            {
+                let call: SQLQueryString = """
+                    kura_advance_intent(
+                        \(bind: org.value), \(bind: id.value), \(bind: from.rawValue), \(bind: to.rawValue),
+                        \(bind: kind), \(bind: subject), \(bind: Data(payload)), \(bind: at.seconds))
+                    """
+                advance = (call, (org, kind, subject, payload, at))
             } else if combinable(change), let statement = insertStatement(change) {
                 inserts.append(statement)
             } else {
                 return nil
             }
         }
-        guard inserts.count + (audit == nil ? 0 : 1) >= 2 else { return nil }
+        guard advance != nil || inserts.count + (audit == nil ? 0 : 1) >= 2 else { return nil }
         var statement: SQLQueryString = ""
-        if !inserts.isEmpty {
-            statement =
-                "WITH "
-                + inserts.enumerated().map { "insert_\(unsafeRaw: String($0.offset)) AS (" + $0.element + ")" }
-                .joined(separator: ", ") + " "
-        }
-        if let a = audit {
+        var parts = inserts.enumerated().map { "insert_\(unsafeRaw: String($0.offset)) AS (" + $0.element + ")" }
+        switch (audit, advance) {
+        case (let a?, let advance?):
+            // The advance reads the first event's row (LATERAL), so it runs after it and links to it.
+            parts.append("appended AS (" + Self.auditAppendCall(a) + ")")
+            statement += "WITH " + parts.joined(separator: ", ") + " "
+            statement += """
+                SELECT appended.out_seq, appended.out_previous, appended.out_hash,
+                       moved.out_seq AS moved_seq, moved.out_previous AS moved_previous, moved.out_hash AS moved_hash
+                FROM appended LEFT JOIN LATERAL (
+                    SELECT * FROM
+                """
+            statement += " " + advance.call + " WHERE appended.out_seq IS NOT NULL) AS moved ON TRUE"
+        case (let a?, nil):
+            if !parts.isEmpty { statement += "WITH " + parts.joined(separator: ", ") + " " }
             statement += Self.auditAppendCall(a)
-        } else {
-            statement += "SELECT 1 AS done"
+        case (nil, let advance?):
+            if !parts.isEmpty { statement += "WITH " + parts.joined(separator: ", ") + " " }
+            statement += "SELECT out_seq, out_previous, out_hash FROM " + advance.call
+        case (nil, nil):
+            statement += "WITH " + parts.joined(separator: ", ") + " SELECT 1 AS done"
         }
-        return (statement, audit, nil)
+        return OneStatement(statement: statement, audit: audit, transition: nil, advance: advance?.event)
     }
 
     /// Why a compare-and-set on an intent's state changed nothing: it does not exist, or is in another state.
@@ -133,6 +197,7 @@ extension SQLCoordinatorStore {
         switch change {
         case .appendPolicyVersion(let p, _, _): p.organization
         case .audit(let org, _, _, _, _): org
+        case .advanceIntent(let org, _, _, _, _, _, _, _): org
         case .insertAddress(let a): a.organization
         default: nil
         }
@@ -403,30 +468,61 @@ extension SQLCoordinatorStore {
                         \(bind: a.address), \(bind: a.label), \(bind: a.createdAt.seconds), \(bind: a.used ? 1 : 0))
                 """
             ).run()
+        case .advanceIntent(let organization, let id, let from, let to, let kind, let subject, let payload, let at):
+            let event: PendingAudit = (organization, kind, subject, payload, at)
+            if flavor == .postgres {
+                let call: SQLQueryString = """
+                    SELECT out_seq, out_previous, out_hash FROM kura_advance_intent(
+                        \(bind: organization.value), \(bind: id.value), \(bind: from.rawValue), \(bind: to.rawValue),
+                        \(bind: kind), \(bind: subject), \(bind: Data(payload)), \(bind: at.seconds))
+                    """
+                return try await db.raw(call).first().map { row in try checkedAuditEvent(row, event) }
+            }
+            let updated = try await db.raw(
+                """
+                UPDATE intents SET state = \(bind: to.rawValue)
+                WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value) AND state = \(bind: from.rawValue)
+                RETURNING id
+                """
+            ).all()
+            guard !updated.isEmpty else {
+                let exists = try await db.raw(
+                    "SELECT id FROM intents WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)"
+                ).first()
+                guard exists != nil else { throw StorageError(.missingReference, "no intent '\(id)'") }
+                return nil
+            }
+            return try await appendAuditHere(event, on: db)
         case .audit(let organization, let kind, let subject, let payload, let at) where flavor == .postgres:
             return try await appendAuditInDatabase(organization, kind, subject, payload, at, on: db)
         case .audit(let organization, let kind, let subject, let payload, let at):
-            let last = try await db.raw(
-                """
-                SELECT \(Self.auditColumns) FROM audit_events WHERE org_id = \(bind: organization.value)
-                ORDER BY seq DESC LIMIT 1
-                """
-            ).first().map(Self.auditEvent)
-            let event = AuditEvent(
-                following: last, organization: organization, kind: kind, subject: subject, payload: payload, at: at)
-            try await db.raw(
-                """
-                INSERT INTO audit_events (org_id, seq, kind, subject, payload, at, previous_hash, hash)
-                VALUES (\(bind: organization.value), \(bind: event.sequence), \(bind: event.kind),
-                        \(bind: event.subject), \(bind: Data(event.payload)), \(bind: event.at.seconds),
-                        \(bind: Data(event.previousHash.bytes)), \(bind: Data(event.hash.bytes)))
-                """
-            ).run()
-            return event
+            return try await appendAuditHere((organization, kind, subject, payload, at), on: db)
         default:
             throw StorageError(.backend, "an insert-only change is run by its insertStatement")
         }
         return nil
+    }
+
+    /// SQLite: the event linked to the head of the organisation's chain, computed here (the row is locked).
+    private static func appendAuditHere(_ a: PendingAudit, on db: any SQLDatabase) async throws -> AuditEvent {
+        let last = try await db.raw(
+            """
+            SELECT \(Self.auditColumns) FROM audit_events WHERE org_id = \(bind: a.organization.value)
+            ORDER BY seq DESC LIMIT 1
+            """
+        ).first().map(Self.auditEvent)
+        let event = AuditEvent(
+            following: last, organization: a.organization, kind: a.kind, subject: a.subject, payload: a.payload,
+            at: a.at)
+        try await db.raw(
+            """
+            INSERT INTO audit_events (org_id, seq, kind, subject, payload, at, previous_hash, hash)
+            VALUES (\(bind: a.organization.value), \(bind: event.sequence), \(bind: event.kind),
+                    \(bind: event.subject), \(bind: Data(event.payload)), \(bind: event.at.seconds),
+                    \(bind: Data(event.previousHash.bytes)), \(bind: Data(event.hash.bytes)))
+            """
+        ).run()
+        return event
     }
 
     /// PostgreSQL: one call of `kura_append_audit` (migration 0013) locks the organisation's row and appends the
@@ -490,11 +586,13 @@ extension SQLCoordinatorStore {
     }
 
     /// The event the database appended, refused (the unit rolled back) unless its hash is ``AuditEvent``'s.
-    private static func checkedAuditEvent(_ row: any SQLRow, _ a: PendingAudit) throws -> AuditEvent {
+    private static func checkedAuditEvent(_ row: any SQLRow, _ a: PendingAudit, prefix: String = "out") throws
+        -> AuditEvent
+    {
         let event = AuditEvent(
-            stored: a.organization, sequence: try row.decode(column: "out_seq", as: Int64.self), kind: a.kind,
-            subject: a.subject, payload: a.payload, at: a.at, previousHash: try row.hash("out_previous"),
-            hash: try row.hash("out_hash"))
+            stored: a.organization, sequence: try row.decode(column: "\(prefix)_seq", as: Int64.self), kind: a.kind,
+            subject: a.subject, payload: a.payload, at: a.at, previousHash: try row.hash("\(prefix)_previous"),
+            hash: try row.hash("\(prefix)_hash"))
         guard event.hasValidHash else {
             throw StorageError(.backend, "the database's audit hash differs from AuditEvent's; nothing was stored")
         }
@@ -566,32 +664,56 @@ extension SQLCoordinatorStore {
         }
     }
 
-    public func authentication(_ organization: OrganizationID, token id: String) async throws(StorageError)
-        -> (token: TokenRecord?, policyHead: PolicyHead?)
+    public func authentication(_ organization: OrganizationID, token id: String, idempotencyKey: String?)
+        async throws(StorageError) -> (token: TokenRecord?, policyHead: PolicyHead?, idempotency: IdempotencyRecord?)
     {
         try await read { db in
             // One row always: the token's columns are NULL when there is no such token, the head's when there is no
-            // policy yet.
-            guard
-                let row = try await db.raw(
+            // policy yet, the idempotency record's when the token's member stored no create under the key.
+            var query: SQLQueryString = """
+                SELECT api_tokens.org_id, api_tokens.id, api_tokens.member_id, api_tokens.secret_hash,
+                       api_tokens.request_digest, api_tokens.created_at, api_tokens.expires_at, api_tokens.revoked_at,
+                       head.version AS head_version, head.hash AS head_hash
+                """
+            if idempotencyKey != nil {
+                query += """
+                    , idem.request_hash AS idem_request_hash, idem.status AS idem_status,
+                      idem.response AS idem_response, idem.created_at AS idem_created_at
                     """
-                    SELECT \(Self.tokenColumns), head.version AS head_version, head.hash AS head_hash
-                    FROM (SELECT 1 AS one) AS one
-                    LEFT JOIN api_tokens ON org_id = \(bind: organization.value) AND id = \(bind: id)
-                    LEFT JOIN (
-                        SELECT version, hash FROM policy_versions WHERE org_id = \(bind: organization.value)
-                        ORDER BY version DESC LIMIT 1
-                    ) AS head ON 1 = 1
+            }
+            query += """
+                 FROM (SELECT 1 AS one) AS one
+                LEFT JOIN api_tokens ON api_tokens.org_id = \(bind: organization.value) AND api_tokens.id = \(bind: id)
+                LEFT JOIN (
+                    SELECT version, hash FROM policy_versions WHERE org_id = \(bind: organization.value)
+                    ORDER BY version DESC LIMIT 1
+                ) AS head ON 1 = 1
+                """
+            if let idempotencyKey {
+                query += """
+                     LEFT JOIN idempotency_keys AS idem ON idem.org_id = api_tokens.org_id
+                        AND idem.member_id = api_tokens.member_id AND idem.idem_key = \(bind: idempotencyKey)
                     """
-                ).first()
-            else { throw StorageError(.backend, "the authentication read returned no row") }
+            }
+            guard let row = try await db.raw(query).first() else {
+                throw StorageError(.backend, "the authentication read returned no row")
+            }
             let token = try row.decodeNil(column: "id") ? nil : Self.tokenRecord(row)
             let head =
                 try row.decodeNil(column: "head_version")
                 ? nil
                 : PolicyHead(
                     version: try row.decode(column: "head_version", as: Int64.self), hash: try row.hash("head_hash"))
-            return (token, head)
+            var stored: IdempotencyRecord?
+            if let token, let idempotencyKey, try !row.decodeNil(column: "idem_status") {
+                stored = IdempotencyRecord(
+                    organization: organization, member: token.member, key: idempotencyKey,
+                    requestHash: try row.bytes("idem_request_hash"),
+                    status: try row.decode(column: "idem_status", as: Int.self),
+                    response: try row.bytes("idem_response"),
+                    createdAt: try row.timestamp("idem_created_at"))
+            }
+            return (token, head, stored)
         }
     }
 

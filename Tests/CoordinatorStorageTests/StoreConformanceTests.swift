@@ -43,6 +43,7 @@ struct StoreConformanceTests {
                     "0004-approvals-bundles-receipts", "0005-audit-events", "0006-tokens-idempotency-addresses",
                     "0007-receipt-results-signed-transactions", "0008-coin-reservations", "0009-transaction-watch",
                     "0010-deposits", "0011-webhook-deliveries", "0012-policy-proposals", "0013-postgres-audit-append",
+                    "0014-postgres-advance-intent",
                 ])
         }
     }
@@ -54,7 +55,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 13)
+            #expect(try await store.appliedMigrations().count == 14)
         }
     }
 
@@ -267,6 +268,60 @@ struct StoreConformanceTests {
             #expect(results.filter { $0 }.count == 1)
             let all = try await store.auditEvents(f.org, after: 0, limit: 10)
             #expect(all.map(\.sequence) == [1, 2] && AuditEvent.firstBreak(in: all) == nil)
+        }
+    }
+
+    @Test(
+        "an approval unit may move its intent on: both events linked, the move skipped (not failed) once moved",
+        arguments: Backend.available)
+    func approvalUnitAdvancesIntent(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            for (n, id) in ["i-1", "i-2", "i-3"].enumerated() {
+                try await store.insertIntent(f.intent(id, digestSeed: UInt8(50 + n)))
+            }
+            func advance(_ id: String) throws -> StoreChange {
+                .advanceIntent(
+                    f.org, try IntentID(id), from: .awaitingApprovals, to: .approved, kind: "intent.state", subject: id,
+                    payload: [1], at: f.now)
+            }
+            func unit(_ id: String, by approver: String, moving target: String? = nil) throws -> [StoreChange] {
+                [
+                    .insertApproval(try f.approval(id, by: approver)),
+                    .audit(f.org, kind: "approval.recorded", subject: id, payload: [2], at: f.now),
+                    try advance(target ?? id),
+                ]
+            }
+            // Refusal: the intent to move does not exist; nothing of the unit is stored.
+            await expectStorageError(.missingReference) {
+                _ = try await store.apply(try unit("i-2", by: "bob", moving: "i-9"))
+            }
+            await expectStorageError(.missingReference) { _ = try await store.apply([try advance("i-9")]) }
+            #expect(try await store.auditEvents(f.org, after: 0, limit: 10).isEmpty)
+            #expect(try await store.approvals(f.org, intent: IntentID("i-2")).isEmpty)
+            // Control: the approval, its event, the move and its event, linked in that order.
+            let events = try await store.apply(try unit("i-1", by: "bob"))
+            #expect(events.map(\.sequence) == [1, 2] && events.allSatisfy(\.hasValidHash))
+            #expect(events.map(\.kind) == ["approval.recorded", "intent.state"])
+            #expect(events[1].previousHash == events[0].hash)
+            #expect(try await store.intent(f.org, id: IntentID("i-1"))?.state == .approved)
+            // Moved already: the approval and its event are stored, the move and its event are not.
+            let later = try await store.apply(try unit("i-1", by: "carol"))
+            #expect(later.map(\.kind) == ["approval.recorded"] && later.map(\.sequence) == [3])
+            #expect(try await store.approvals(f.org, intent: IntentID("i-1")).count == 2)
+            #expect(try await store.intent(f.org, id: IntentID("i-1"))?.state == .approved)
+            // Alone, and by concurrent movers: one moves it, with one event; the others change nothing.
+            let moved = await withTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { (try? await store.apply([try advance("i-3")]).count) ?? -1 }
+                }
+                return await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(moved.sorted() == [0, 0, 0, 0, 0, 0, 0, 1])
+            #expect(try await store.intent(f.org, id: IntentID("i-3"))?.state == .approved)
+            let all = try await store.auditEvents(f.org, after: 0, limit: 20)
+            #expect(all.map(\.sequence) == [1, 2, 3, 4] && AuditEvent.firstBreak(in: all) == nil)
         }
     }
 

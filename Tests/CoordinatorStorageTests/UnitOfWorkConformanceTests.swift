@@ -146,32 +146,53 @@ struct UnitOfWorkConformanceTests {
     }
 
     @Test(
-        "the authentication read returns the token and the policy head, each nil when absent",
+        "the authentication read returns the token, the policy head and the member's stored create, each nil when absent",
         arguments: Backend.available)
     func authenticationRead(backend: Backend) async throws {
         try await withFreshStore(backend) { store in
             let f = try Fixture()
             try await store.createOrganization(f.organization())
             // No policy, no token.
-            var read = try await store.authentication(f.org, token: "0123456789abcdef")
+            var read = try await store.authentication(f.org, token: "0123456789abcdef", idempotencyKey: nil)
             #expect(read.token == nil && read.policyHead == nil)
             #expect(try await store.policyHead(f.org) == nil)
             try await store.appendPolicyVersion(f.policy(0), members: f.members(0), credentials: f.credentials(0))
-            read = try await store.authentication(f.org, token: "0123456789abcdef")
+            read = try await store.authentication(f.org, token: "0123456789abcdef", idempotencyKey: nil)
             let head0 = PolicyHead(version: 0, hash: try f.policy(0).hash)
             #expect(read.token == nil && read.policyHead == head0)
             let t = try token(f, "0123456789abcdef")
             _ = try await store.apply([.insertToken(t)])
             try await store.appendPolicyVersion(f.policy(1), members: [], credentials: [])
-            read = try await store.authentication(f.org, token: "0123456789abcdef")
+            read = try await store.authentication(f.org, token: "0123456789abcdef", idempotencyKey: nil)
             // The newest version is the head; the token is the stored one, whole.
             let head1 = PolicyHead(version: 1, hash: try f.policy(1).hash)
             #expect(read.token == t && read.policyHead == head1)
             #expect(try await store.policyHead(f.org) == read.policyHead)
             // Another token id, another organisation: nothing of this one.
-            #expect(try await store.authentication(f.org, token: "ffffffffffffffff").token == nil)
-            let other = try await store.authentication(OrganizationID("globex"), token: t.id)
-            #expect(other.token == nil && other.policyHead == nil)
+            #expect(try await store.authentication(f.org, token: "ffffffffffffffff", idempotencyKey: nil).token == nil)
+            let other = try await store.authentication(OrganizationID("globex"), token: t.id, idempotencyKey: "k-1")
+            #expect(other.token == nil && other.policyHead == nil && other.idempotency == nil)
+            // The token's member's create under the request's key, read with the token; not another member's.
+            func stored(_ member: String, _ key: String, _ seed: UInt8) throws -> IdempotencyRecord {
+                IdempotencyRecord(
+                    organization: f.org, member: try MemberID(member), key: key,
+                    requestHash: Array(repeating: seed, count: 32), status: 201,
+                    response: Array("{\"n\":\(seed)}".utf8),
+                    createdAt: f.now)
+            }
+            _ = try await store.apply([.insertIdempotency(try stored("alice", "k-1", 1))])
+            _ = try await store.apply([.insertIdempotency(try stored("bob", "k-2", 2))])
+            read = try await store.authentication(f.org, token: t.id, idempotencyKey: "k-1")
+            let alices = try stored("alice", "k-1", 1)
+            #expect(read.token == t && read.policyHead == head1 && read.idempotency == alices)
+            #expect(try await store.authentication(f.org, token: t.id, idempotencyKey: "k-2").idempotency == nil)
+            #expect(try await store.authentication(f.org, token: t.id, idempotencyKey: "k-3").idempotency == nil)
+            #expect(try await store.authentication(f.org, token: t.id, idempotencyKey: nil).idempotency == nil)
+            let bobs = try token(f, "fedcba9876543210", member: "bob", seed: 10)
+            _ = try await store.apply([.insertToken(bobs)])
+            let bobsStored = try stored("bob", "k-2", 2)
+            #expect(
+                try await store.authentication(f.org, token: bobs.id, idempotencyKey: "k-2").idempotency == bobsStored)
         }
     }
 

@@ -80,16 +80,20 @@ public struct Principal: Sendable {
     /// The policy in force that authenticated the request (the roles come from it), so the request's use case
     /// does not read and verify it again; `nil` for principals made without one.
     public let policy: VerifiedPolicy?
+    /// The request's `Idempotency-Key` and this member's stored create under it (`nil`: none), read with the
+    /// token; `nil` when the request carried no key or the principal was made without the read.
+    public let idempotency: (key: String, stored: IdempotencyRecord?)?
 
     public init(
         organization: OrganizationID, member: MemberID, roles: Set<Role>, tokenID: String,
-        policy: VerifiedPolicy? = nil
+        policy: VerifiedPolicy? = nil, idempotency: (key: String, stored: IdempotencyRecord?)? = nil
     ) {
         self.organization = organization
         self.member = member
         self.roles = roles
         self.tokenID = tokenID
         self.policy = policy
+        self.idempotency = idempotency
     }
 
     /// Throws `forbidden` unless the member has one of `roles`.

@@ -295,14 +295,17 @@ public final class CoordinatorService: Sendable {
             ])
     }
 
-    /// The member a bearer token acts for, with their roles in the current policy.
-    public func authenticate(_ orgID: OrganizationID, bearer: String) async throws(CoordinatorError) -> Principal {
+    /// The member a bearer token acts for, with their roles in the current policy; with an `Idempotency-Key`,
+    /// also their stored create under it (``Principal/idempotency``), in the same read.
+    public func authenticate(_ orgID: OrganizationID, bearer: String, idempotencyKey: String? = nil)
+        async throws(CoordinatorError) -> Principal
+    {
         guard let token = APIToken(parsing: bearer) else {
             throw CoordinatorError(.unauthenticated, "the bearer token is not a Kura API token")
         }
         // The token and the policy head in one read: the head usually names a policy verified before (cached).
         let read = try await call { () async throws(StorageError) in
-            try await store.authentication(orgID, token: token.id)
+            try await store.authentication(orgID, token: token.id, idempotencyKey: idempotencyKey)
         }
         guard let record = read.token, token.matches(record) else {
             throw CoordinatorError(.unauthenticated, "unknown API token")
@@ -315,7 +318,8 @@ public final class CoordinatorService: Sendable {
             throw CoordinatorError(.unauthenticated, "\(record.member) is no longer a member")
         }
         return Principal(
-            organization: orgID, member: member.id, roles: member.roles, tokenID: record.id, policy: policy)
+            organization: orgID, member: member.id, roles: member.roles, tokenID: record.id, policy: policy,
+            idempotency: idempotencyKey.map { ($0, read.idempotency) })
     }
 
     /// Revokes a token: the member's own, or anyone's by an admin.
@@ -495,8 +499,41 @@ public final class CoordinatorService: Sendable {
         ]
         if signed.approval.decision == .reject {
             changes += transition(principal.organization, id, from: record.state, to: .rejected, at: now)
+        } else if record.state == .awaitingApprovals,
+            let verified = try? Authorization.verify(intent, policy: policy)
+        {
+            // If this approval completes the quorum, the same unit moves the intent on (if it still awaits
+            // approvals when the unit applies): one write instead of two. Approvals committed meanwhile by others
+            // are not seen here; `advance` after the commit (``movesOn(_:)`` false) covers that case.
+            let stored = try signedApprovals(
+                id,
+                try await call { () async throws(StorageError) in
+                    try await store.approvals(principal.organization, intent: id)
+                })
+            if case .allow = Evaluation.evaluate(
+                intent: verified, approvals: stored + [signed], policy: policy,
+                history: try await history(principal.organization, now: now), now: now)
+            {
+                changes.append(
+                    Self.advancing(principal.organization, id, from: .awaitingApprovals, to: .approved, at: now))
+            }
         }
         return Prepared(value: approval, changes: changes)
+    }
+
+    /// Whether a unit moves its intent on by itself (``prepareApproval(_:intent:document:)`` saw the quorum).
+    public static func movesOn(_ changes: [StoreChange]) -> Bool {
+        changes.contains { if case .advanceIntent = $0 { true } else { false } }
+    }
+
+    /// An intent moved from `from` to `to` with its audit event, if it is still in `from` when the unit applies.
+    static func advancing(
+        _ org: OrganizationID, _ id: IntentID, from: IntentLifecycle.State, to: IntentLifecycle.State,
+        at now: Timestamp
+    ) -> StoreChange {
+        let record = AuditRecord.intentState(intent: id, from: from, to: to)
+        return .advanceIntent(
+            org, id, from: from, to: to, kind: record.kind, subject: record.subject, payload: record.payload, at: now)
     }
 
     func transition(
@@ -530,13 +567,11 @@ public final class CoordinatorService: Sendable {
                 intent: verified, approvals: approvals, policy: policy, history: try await history(orgID, now: now),
                 now: now)
         else { return record.state }
-        do {
-            _ = try await store.apply(transition(orgID, id, from: .awaitingApprovals, to: .approved, at: now))
-        } catch {
-            if error.code != .conflict { throw CoordinatorError(error) }
-            return try await intent(orgID, id: id).state  // another request moved it first
+        let events = try await call { () async throws(StorageError) in
+            try await store.apply([Self.advancing(orgID, id, from: .awaitingApprovals, to: .approved, at: now)])
         }
-        return .approved
+        // No event: another request moved it first.
+        return events.isEmpty ? try await intent(orgID, id: id).state : .approved
     }
 
     /// Intents of the organisation, newest first.
