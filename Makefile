@@ -99,7 +99,7 @@ bench: build venv
 	$(PY) Benchmarks/eth_compare.py
 	$(PY) Benchmarks/signer_compare.py
 	@url=$$(scripts/pg-test-server.sh start) || exit 1; trap 'scripts/pg-test-server.sh stop' EXIT; \
-	  KURA_BIN=$(BIN) KURA_TEST_POSTGRES_URL=$$url $(PY) Benchmarks/coordinator_load.py --intents 700 --warmup 100
+	  KURA_BIN=$(BIN) KURA_TEST_POSTGRES_URL=$$url $(PY) Benchmarks/coordinator_load.py --intents 700 --warmup 100 --paced 800
 
 # The main job against the local dev chains (scripts/demo.py; state in .kura-demo/, wiped at each start).
 # From a terminal it stays up until Ctrl-C; without one (CI, a script) it comes up, checks itself, prints the same

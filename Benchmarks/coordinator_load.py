@@ -13,9 +13,17 @@ the same bodies on the same back end — gives the ceiling the coordinator's rat
 servers share the machine's cores. Each timed phase is also measured in CPU time per request (from /proc: the
 server process, PostgreSQL's processes, the client): on shared cores the ratio of CPU per request to the
 ceiling's is steadier than the ratio of rates.
+
+Those phases saturate (each of the 32 clients sends its next request as soon as it has an answer), so their
+latency is only clients ÷ throughput (Little's law) and says little. Latency is then measured at a given
+throughput: `--paced` further intents are created and approved at a fixed rate — `--target` (0.5) × the
+ceiling's measured rate, over the same 32 connections — each request's latency counted from the moment it was
+due (an open loop, as wrk2 does, so a server that falls behind is charged for the queue it causes), beside the
+ceiling's insert paced the same way.
 """
 import argparse
 import base64
+import concurrent.futures
 import json
 import os
 import pathlib
@@ -37,9 +45,9 @@ from test_api import Org  # noqa: E402
 
 
 def prepare(org: Org, n: int):
-    """n signed intents (tier 1: one approval) and bob's approval of each, made with the kura CLI."""
-    intents, approvals = [], []
-    for i in range(n):
+    """n signed intents (tier 1: one approval) and bob's approval of each, made with the kura CLI (on every core)."""
+
+    def one(i):
         unsigned = org.tmp / f"load-{i}.unsigned.json"
         signed = org.tmp / f"load-{i}.json"
         approval = org.tmp / f"load-{i}.approval.json"
@@ -50,9 +58,11 @@ def prepare(org: Org, n: int):
             signed, check=True)
         run("kura", "approve", signed, "--genesis-hash", org.genesis_hash, "--policy", org.genesis, "--key",
             org.tmp / "bob.key", "--member", "bob", "--credential", "bob-key", "--out", approval, check=True)
-        intents.append(signed.read_bytes())
-        approvals.append(approval.read_bytes())
-    return intents, approvals
+        return signed.read_bytes(), approval.read_bytes()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        made = list(pool.map(one, range(n)))
+    return [m[0] for m in made], [m[1] for m in made]
 
 
 LOAD_BIN = ROOT / "Benchmarks" / ".build" / "release" / "kura-load"
@@ -101,6 +111,8 @@ def drive(tmp, plan):
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
+# KURA_LOAD_PERF=DIR: `perf record` the server during each timed phase into DIR/<backend>-<phase>.data.
+PERF_DIR = pathlib.Path(os.environ["KURA_LOAD_PERF"]) if os.environ.get("KURA_LOAD_PERF") else None
 
 
 def cpu_seconds(pids):
@@ -127,14 +139,24 @@ def postgres_pids():
     return pids
 
 
-def drive_measured(tmp, port, clients, name, requests, server_pid, backend):
+def drive_measured(tmp, port, clients, name, requests, server_pid, backend, rate=None):
     """One phase alone, with the CPU time it cost the server process, the database server (PostgreSQL's
     processes; SQLite runs inside the server) and the client: ratios of CPU per request are steadier than
     requests per second on shared cores."""
     db = postgres_pids() if backend == "postgresql" else []
+    profiler = None
+    if PERF_DIR:  # a profile of the server process during this phase (perf's sampling slows it: rates not for use)
+        profiler = subprocess.Popen(["perf", "record", "-q", "-F", "250", "--call-graph", "dwarf,16384", "-p",
+                                     str(server_pid), "-o", str(PERF_DIR / f"{backend}-{name}.data")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
     before = (cpu_seconds([server_pid]), cpu_seconds(db), resource.getrusage(resource.RUSAGE_CHILDREN))
-    phase = drive(tmp, {"port": port, "clients": clients, "phases": [{"name": name, "requests": requests}]})[name]
+    plan = {"name": name, "requests": requests, **({"rate": rate} if rate else {})}
+    phase = drive(tmp, {"port": port, "clients": clients, "phases": [plan]})[name]
     after = (cpu_seconds([server_pid]), cpu_seconds(db), resource.getrusage(resource.RUSAGE_CHILDREN))
+    if profiler:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait()
     n = phase["requests"]
     client = (after[2].ru_utime + after[2].ru_stime) - (before[2].ru_utime + before[2].ru_stime)
     phase["cpu_ms_per_request"] = {
@@ -157,6 +179,10 @@ def main():
     ap.add_argument("--retries", type=int, default=1, help="extra sends of each create with the same key")
     ap.add_argument("--warmup", type=int, default=50, help="intents sent first and not reported")
     ap.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    ap.add_argument("--paced", type=int, default=600,
+                    help="further intents sent at a fixed rate (an open loop) after the saturating phases")
+    ap.add_argument("--target", type=float, default=0.5,
+                    help="the paced phases' rate as a fraction of the ceiling's measured requests per second")
     args = ap.parse_args()
     if not LOAD_BIN.exists():
         sys.exit(f"build the load tool first: swift build -c release --package-path Benchmarks --product kura-load")
@@ -169,7 +195,7 @@ def main():
         ceiling = Ceiling(tmp, backend)
         try:
             org = Org(server, co, tmp, organization=f"load{backend[:2]}")
-            intents, approvals = prepare(org, args.intents)
+            intents, approvals = prepare(org, args.intents + args.paced)
             alice, bob = org.token("alice"), org.token("bob")
             base = f"/v1/orgs/{org.id}"
             ids = [json.loads(b)["intent"]["id"] for b in intents]
@@ -188,7 +214,7 @@ def main():
             def inserts(sl):
                 return [request("/insert", intents[i]) for i in sl] * (1 + args.retries)
 
-            warm, rest = range(0, w), range(w, len(intents))
+            warm, rest, paced = range(0, w), range(w, args.intents), range(args.intents, len(intents))
             drive(tmp, {"port": server.port, "clients": args.clients, "phases": [
                 {"name": "warmup_ceiling", "port": ceiling.port, "requests": inserts(warm)},
                 {"name": "warmup_create", "requests": creates(warm)},
@@ -202,6 +228,14 @@ def main():
                 "approve": drive_measured(
                     tmp, server.port, args.clients, "approve", approves(rest), server.proc.pid, backend),
             }
+            # Latency at the target throughput: the same kinds of request offered at a fixed rate (target × the
+            # ceiling's saturated rate, over the same 32 connections), each request's latency counted from the
+            # moment it was due. At saturation (above) latency is only clients ÷ throughput (Little's law).
+            rate = round(args.target * phases["ceiling_insert"]["rps"], 1)
+            for name, reqs, port, pid in [("ceiling_paced", inserts(paced), ceiling.port, ceiling.proc.pid),
+                                          ("create_paced", creates(paced), server.port, server.proc.pid),
+                                          ("approve_paced", approves(paced), server.port, server.proc.pid)]:
+                phases[name] = drive_measured(tmp, port, args.clients, name, reqs, pid, backend, rate=rate)
             # Counted in the database itself (the API lists at most 1000 per page).
             rows = raw_sql(server.database, f"SELECT id, state FROM intents WHERE org_id = '{org.id}'")
             if isinstance(rows, str):

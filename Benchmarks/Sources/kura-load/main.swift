@@ -9,7 +9,9 @@
 //       prints, per phase, requests per second, p50/p90/p99/max latency and the statuses seen (JSON).
 //
 // The plan: {"port": P, "clients": 32, "phases": [{"name": N, "port"?: P, "requests": [{"path", "body" (base64),
-// "token"?, "key"?}]}]}. Requests of a phase are taken in order by whichever worker is free.
+// "token"?, "key"?}], "rate"?: R}]}. Requests of a phase are taken in order by whichever worker is free; with
+// "rate", request i is not sent before start + i / R seconds and its latency counts from that due time (an open
+// loop at a fixed offered rate, as wrk2 does: latency at a given throughput, not at saturation).
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
@@ -136,6 +138,9 @@ struct PlannedRequest: Sendable {
 struct Phase: Sendable {
     let name: String
     let port: Int?
+    /// Requests per second to send at (an open loop: request i is due at start + i / rate, whether or not
+    /// earlier ones have been answered); nil sends each request as soon as a worker is free (a closed loop).
+    let rate: Double?
     let requests: [PlannedRequest]
 }
 
@@ -153,7 +158,7 @@ enum Driver {
             }
             phases.append(
                 Phase(
-                    name: name, port: p["port"] as? Int,
+                    name: name, port: p["port"] as? Int, rate: (p["rate"] as? NSNumber)?.doubleValue,
                     requests: try list.map { r in
                         guard let path = r["path"] as? String, let b64 = r["body"] as? String,
                             let body = Data(base64Encoded: b64)
@@ -198,7 +203,14 @@ enum Driver {
                         if let token = r.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
                         if let key = r.key { request.headers.add(name: "Idempotency-Key", value: key) }
                         request.body = .bytes(ByteBuffer(bytes: r.body))
-                        let t0 = ContinuousClock.now
+                        // Paced: wait for the request's due time, and count its latency from then (so a server
+                        // that falls behind is charged the queueing it causes: no coordinated omission).
+                        var t0 = ContinuousClock.now
+                        if let rate = phase.rate {
+                            let due = started + .nanoseconds(Int64(Double(i) / rate * 1e9))
+                            if due > t0 { try await Task.sleep(until: due, clock: .continuous) }
+                            t0 = due
+                        }
                         let response = try await client.execute(request, timeout: .seconds(60))
                         _ = try await response.body.collect(upTo: 1 << 20)
                         mine.append((ContinuousClock.now - t0, response.status.code))
@@ -220,12 +232,14 @@ enum Driver {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         var statuses: [String: Int] = [:]
         for s in samples { statuses[String(s.1), default: 0] += 1 }
-        return [
+        var result: [String: Any] = [
             "requests": samples.count, "seconds": (seconds * 1000).rounded() / 1000,
             "rps": (Double(samples.count) / seconds * 10).rounded() / 10,
             "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99), "max_ms": pct(1.0),
             "statuses": statuses,
         ]
+        if let rate = phase.rate { result["offered_rps"] = (rate * 10).rounded() / 10 }
+        return result
     }
 }
 
