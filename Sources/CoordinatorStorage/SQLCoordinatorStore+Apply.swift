@@ -109,10 +109,10 @@ extension SQLCoordinatorStore {
         }
     }
 
-    /// PostgreSQL: a unit made only of such inserts, at most one audit event and at most one
-    /// ``StoreChange/advanceIntent`` (last), as one statement — the inserts as data-modifying `WITH` queries, the
-    /// audit append (``appendAuditInDatabase``'s function) as its main query, the advance (`kura_advance_intent`)
-    /// laterally after it, so that its event follows the first. PostgreSQL runs every part of a statement to
+    /// PostgreSQL: a unit made only of such inserts (anywhere in it), at most one audit event and at most one
+    /// ``StoreChange/advanceIntent`` (after the event), as one statement — the inserts as data-modifying `WITH`
+    /// queries, then the audit append (``appendAuditInDatabase``'s function), then the advance
+    /// (`kura_advance_intent`), so that its event follows the first. PostgreSQL runs every part of a statement to
     /// completion and checks foreign keys at its end, and a statement is atomic, so the unit stays all or nothing;
     /// the hot units (an intent; an approval that may complete the quorum; each with its idempotency record and
     /// audit events) take one round trip. `nil` for any other unit (run change by change in a transaction).
@@ -134,9 +134,9 @@ extension SQLCoordinatorStore {
         var audit: PendingAudit?
         var advance: (call: SQLQueryString, event: PendingAudit)?
         for change in changes {
-            guard advance == nil else { return nil }  // an advance comes last
             if case .audit(let organization, let kind, let subject, let payload, let at) = change {
-                guard audit == nil else { return nil }
+                // One event, before the advance's (the events' order is the unit's; inserts may come anywhere).
+                guard audit == nil, advance == nil else { return nil }
                 audit = (organization, kind, subject, payload, at)
             } else if case .advanceIntent(
                 let org, let id, let from, let to, let kind, let subject, let payload, let at) =
@@ -147,6 +147,7 @@ extension SQLCoordinatorStore {
                         \(bind: org.value), \(bind: id.value), \(bind: from.rawValue), \(bind: to.rawValue),
                         \(bind: kind), \(bind: subject), \(bind: Data(payload)), \(bind: at.seconds))
                     """
+                guard advance == nil else { return nil }
                 advance = (call, (org, kind, subject, payload, at))
             } else if combinable(change), let statement = insertStatement(change) {
                 inserts.append(statement)
@@ -156,27 +157,47 @@ extension SQLCoordinatorStore {
         }
         guard advance != nil || inserts.count + (audit == nil ? 0 : 1) >= 2 else { return nil }
         var statement: SQLQueryString = ""
-        var parts = inserts.enumerated().map { "insert_\(unsafeRaw: String($0.offset)) AS (" + $0.element + ")" }
+        if advance == nil && audit == nil {
+            let parts = inserts.enumerated().map { "insert_\(unsafeRaw: String($0.offset)) AS (" + $0.element + ")" }
+            return OneStatement(
+                statement: "WITH " + parts.joined(separator: ", ") + " SELECT 1 AS done", audit: nil, transition: nil,
+                advance: nil)
+        }
+        // The inserts run first (the main query counts the rows they return), then the audit append, which locks the
+        // organisation's row: the lock is held for the append and the commit only, not while the inserts run
+        // (data-modifying WITH queries no one reads run at the end of the statement). Each function is called in a
+        // LATERAL subquery that reads the row before it, so the order is fixed.
+        if !inserts.isEmpty {
+            statement +=
+                "WITH "
+                + inserts.enumerated().map {
+                    "insert_\(unsafeRaw: String($0.offset)) AS (" + $0.element + " RETURNING 1 AS one)"
+                }.joined(separator: ", ") + " "
+        }
+        let counted: SQLQueryString =
+            inserts.isEmpty
+            ? "0"
+            : inserts.indices.map { "(SELECT count(*) FROM insert_\(unsafeRaw: String($0)))" }.joined(separator: " + ")
         switch (audit, advance) {
-        case (let a?, let advance?):
-            // The advance reads the first event's row (LATERAL), so it runs after it and links to it.
-            parts.append("appended AS (" + Self.auditAppendCall(a) + ")")
-            statement += "WITH " + parts.joined(separator: ", ") + " "
-            statement += """
-                SELECT appended.out_seq, appended.out_previous, appended.out_hash,
-                       moved.out_seq AS moved_seq, moved.out_previous AS moved_previous, moved.out_hash AS moved_hash
-                FROM appended LEFT JOIN LATERAL (
-                    SELECT * FROM
-                """
-            statement += " " + advance.call + " WHERE appended.out_seq IS NOT NULL) AS moved ON TRUE"
-        case (let a?, nil):
-            if !parts.isEmpty { statement += "WITH " + parts.joined(separator: ", ") + " " }
-            statement += Self.auditAppendCall(a)
+        case (let a?, let advance):
+            statement += "SELECT appended.out_seq, appended.out_previous, appended.out_hash"
+            if advance != nil {
+                statement +=
+                    ", moved.out_seq AS moved_seq, moved.out_previous AS moved_previous, moved.out_hash AS moved_hash"
+            }
+            statement += " FROM (SELECT " + counted + " AS n) AS inserted CROSS JOIN LATERAL (SELECT * FROM "
+            statement += Self.auditAppendFunction(a) + " WHERE inserted.n >= 0) AS appended"
+            if let advance {
+                // The advance reads the first event's row, so it runs after it and its event links to it.
+                statement += " LEFT JOIN LATERAL (SELECT * FROM " + advance.call
+                statement += " WHERE appended.out_seq IS NOT NULL) AS moved ON TRUE"
+            }
         case (nil, let advance?):
-            if !parts.isEmpty { statement += "WITH " + parts.joined(separator: ", ") + " " }
-            statement += "SELECT out_seq, out_previous, out_hash FROM " + advance.call
+            statement += "SELECT moved.out_seq, moved.out_previous, moved.out_hash FROM (SELECT " + counted
+            statement += " AS n) AS inserted CROSS JOIN LATERAL (SELECT * FROM " + advance.call
+            statement += " WHERE inserted.n >= 0) AS moved"
         case (nil, nil):
-            statement += "WITH " + parts.joined(separator: ", ") + " SELECT 1 AS done"
+            break
         }
         return OneStatement(statement: statement, audit: audit, transition: nil, advance: advance?.event)
     }
@@ -578,8 +599,12 @@ extension SQLCoordinatorStore {
     }
 
     private static func auditAppendCall(_ a: PendingAudit) -> SQLQueryString {
+        "SELECT out_seq, out_previous, out_hash FROM " + auditAppendFunction(a)
+    }
+
+    private static func auditAppendFunction(_ a: PendingAudit) -> SQLQueryString {
         """
-        SELECT out_seq, out_previous, out_hash FROM kura_append_audit(
+        kura_append_audit(
             \(bind: a.organization.value), \(bind: a.kind), \(bind: a.subject), \(bind: Data(a.payload)),
             \(bind: a.at.seconds))
         """

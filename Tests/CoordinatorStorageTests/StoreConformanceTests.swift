@@ -286,11 +286,17 @@ struct StoreConformanceTests {
                     f.org, try IntentID(id), from: .awaitingApprovals, to: .approved, kind: "intent.state", subject: id,
                     payload: [1], at: f.now)
             }
+            // As the API commits it: the idempotency record comes after the unit's own changes.
             func unit(_ id: String, by approver: String, moving target: String? = nil) throws -> [StoreChange] {
                 [
                     .insertApproval(try f.approval(id, by: approver)),
                     .audit(f.org, kind: "approval.recorded", subject: id, payload: [2], at: f.now),
                     try advance(target ?? id),
+                    .insertIdempotency(
+                        IdempotencyRecord(
+                            organization: f.org, member: try MemberID(approver), key: "approve-\(id)",
+                            requestHash: Array(repeating: 3, count: 32), status: 201, response: Array("{}".utf8),
+                            createdAt: f.now)),
                 ]
             }
             // Refusal: the intent to move does not exist; nothing of the unit is stored.
@@ -300,12 +306,14 @@ struct StoreConformanceTests {
             await expectStorageError(.missingReference) { _ = try await store.apply([try advance("i-9")]) }
             #expect(try await store.auditEvents(f.org, after: 0, limit: 10).isEmpty)
             #expect(try await store.approvals(f.org, intent: IntentID("i-2")).isEmpty)
+            #expect(try await store.idempotency(f.org, member: MemberID("bob"), key: "approve-i-2") == nil)
             // Control: the approval, its event, the move and its event, linked in that order.
             let events = try await store.apply(try unit("i-1", by: "bob"))
             #expect(events.map(\.sequence) == [1, 2] && events.allSatisfy(\.hasValidHash))
             #expect(events.map(\.kind) == ["approval.recorded", "intent.state"])
             #expect(events[1].previousHash == events[0].hash)
             #expect(try await store.intent(f.org, id: IntentID("i-1"))?.state == .approved)
+            #expect(try await store.idempotency(f.org, member: MemberID("bob"), key: "approve-i-1") != nil)
             // Moved already: the approval and its event are stored, the move and its event are not.
             let later = try await store.apply(try unit("i-1", by: "carol"))
             #expect(later.map(\.kind) == ["approval.recorded"] && later.map(\.sequence) == [3])
