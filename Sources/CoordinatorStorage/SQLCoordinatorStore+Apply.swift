@@ -142,13 +142,11 @@ extension SQLCoordinatorStore {
                 let org, let id, let from, let to, let kind, let subject, let payload, let at) =
                 change
             {
-                let call: SQLQueryString = """
-                    kura_advance_intent(
-                        \(bind: org.value), \(bind: id.value), \(bind: from.rawValue), \(bind: to.rawValue),
-                        \(bind: kind), \(bind: subject), \(bind: Data(payload)), \(bind: at.seconds))
-                    """
                 guard advance == nil else { return nil }
-                advance = (call, (org, kind, subject, payload, at))
+                advance = (
+                    advanceFunction(org, id, from, to, (org, kind, subject, payload, at)),
+                    (org, kind, subject, payload, at)
+                )
             } else if combinable(change), let statement = insertStatement(change) {
                 inserts.append(statement)
             } else {
@@ -206,11 +204,30 @@ extension SQLCoordinatorStore {
     private static func transitionRefusal(
         _ organization: OrganizationID, _ id: IntentID, _ expected: IntentLifecycle.State, on db: any SQLDatabase
     ) async throws {
+        try await requireIntent(organization, id, on: db)
+        throw StorageError(.conflict, "intent '\(id)' is not \(expected.rawValue)")
+    }
+
+    /// `.missingReference` unless the organisation has this intent.
+    private static func requireIntent(_ organization: OrganizationID, _ id: IntentID, on db: any SQLDatabase)
+        async throws
+    {
         let exists = try await db.raw(
             "SELECT id FROM intents WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)"
         ).first()
         guard exists != nil else { throw StorageError(.missingReference, "no intent '\(id)'") }
-        throw StorageError(.conflict, "intent '\(id)' is not \(expected.rawValue)")
+    }
+
+    /// The call of `kura_advance_intent` (migration 0014) for an ``StoreChange/advanceIntent``.
+    private static func advanceFunction(
+        _ org: OrganizationID, _ id: IntentID, _ from: IntentLifecycle.State, _ to: IntentLifecycle.State,
+        _ e: PendingAudit
+    ) -> SQLQueryString {
+        """
+        kura_advance_intent(
+            \(bind: org.value), \(bind: id.value), \(bind: from.rawValue), \(bind: to.rawValue),
+            \(bind: e.kind), \(bind: e.subject), \(bind: Data(e.payload)), \(bind: e.at.seconds))
+        """
     }
 
     /// The organisation whose row serialises this change: policy and audit chains, and address allocation.
@@ -492,11 +509,8 @@ extension SQLCoordinatorStore {
         case .advanceIntent(let organization, let id, let from, let to, let kind, let subject, let payload, let at):
             let event: PendingAudit = (organization, kind, subject, payload, at)
             if flavor == .postgres {
-                let call: SQLQueryString = """
-                    SELECT out_seq, out_previous, out_hash FROM kura_advance_intent(
-                        \(bind: organization.value), \(bind: id.value), \(bind: from.rawValue), \(bind: to.rawValue),
-                        \(bind: kind), \(bind: subject), \(bind: Data(payload)), \(bind: at.seconds))
-                    """
+                let call =
+                    "SELECT out_seq, out_previous, out_hash FROM " + advanceFunction(organization, id, from, to, event)
                 return try await db.raw(call).first().map { row in try checkedAuditEvent(row, event) }
             }
             let updated = try await db.raw(
@@ -507,10 +521,7 @@ extension SQLCoordinatorStore {
                 """
             ).all()
             guard !updated.isEmpty else {
-                let exists = try await db.raw(
-                    "SELECT id FROM intents WHERE org_id = \(bind: organization.value) AND id = \(bind: id.value)"
-                ).first()
-                guard exists != nil else { throw StorageError(.missingReference, "no intent '\(id)'") }
+                try await requireIntent(organization, id, on: db)
                 return nil
             }
             return try await appendAuditHere(event, on: db)
