@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "Ethereum", targets: ["Ethereum"]),
         .library(name: "Governance", targets: ["Governance"]),
         .library(name: "Signer", targets: ["Signer"]),
+        // The coordinator's SQLite connection, for the load benchmark's ceiling (the same driver as `kura serve`).
+        .library(name: "CoordinatorStorage", targets: ["CoordinatorStorage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
@@ -91,10 +93,15 @@ let package = Package(
             swiftSettings: strict
         ),
         // Rung 3 (coordinator side): the SQLite and PostgreSQL adapters and their migrations (ADR 0010).
+        .systemLibrary(
+            name: "CSQLite3",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .target(
             name: "CoordinatorStorage",
             dependencies: [
-                "CoordinatorCore",
+                "CoordinatorCore", "CSQLite3",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),

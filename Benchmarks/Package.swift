@@ -38,6 +38,7 @@ let package = Package(
             name: "kura-load",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CoordinatorStorage", package: "Kura"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -441,5 +441,38 @@ struct Migration: Sendable {
                 """
             ],
             only: .postgres),
+        Migration(
+            name: "0015-postgres-authentication-read",
+            statements: [
+                // The authentication read of every API request (``SQLCoordinatorStore/authentication(_:token:
+                // idempotencyKey:)``) as a PL/pgSQL function: PL/pgSQL keeps its statements' plans per connection,
+                // where the same query sent unnamed by PostgresKit was planned on every call — measured with
+                // pg_stat_statements, planning took 0.26 ms per call against 0.04 ms executing it (ADR 0015).
+                // One row always; columns as in the SQLite query, NULL where there is nothing.
+                """
+                CREATE FUNCTION kura_authentication(p_org TEXT, p_token TEXT, p_key TEXT)
+                RETURNS TABLE (org_id TEXT, id TEXT, member_id TEXT, secret_hash BYTEA, request_digest BYTEA,
+                               created_at BIGINT, expires_at BIGINT, revoked_at BIGINT, head_version BIGINT,
+                               head_hash BYTEA, idem_request_hash BYTEA, idem_status BIGINT, idem_response BYTEA,
+                               idem_created_at BIGINT)
+                LANGUAGE plpgsql STABLE AS $$
+                #variable_conflict use_column
+                BEGIN
+                    RETURN QUERY
+                    SELECT t.org_id, t.id, t.member_id, t.secret_hash, t.request_digest, t.created_at, t.expires_at,
+                           t.revoked_at, head.version, head.hash, i.request_hash, i.status, i.response, i.created_at
+                    FROM (SELECT 1 AS one) AS one
+                    LEFT JOIN api_tokens AS t ON t.org_id = p_org AND t.id = p_token
+                    LEFT JOIN (
+                        SELECT p.version, p.hash FROM policy_versions AS p WHERE p.org_id = p_org
+                        ORDER BY p.version DESC LIMIT 1
+                    ) AS head ON TRUE
+                    LEFT JOIN idempotency_keys AS i ON p_key IS NOT NULL AND i.org_id = t.org_id
+                        AND i.member_id = t.member_id AND i.idem_key = p_key;
+                END
+                $$
+                """
+            ],
+            only: .postgres),
     ]
 }

@@ -703,34 +703,9 @@ extension SQLCoordinatorStore {
     public func authentication(_ organization: OrganizationID, token id: String, idempotencyKey: String?)
         async throws(StorageError) -> (token: TokenRecord?, policyHead: PolicyHead?, idempotency: IdempotencyRecord?)
     {
-        try await read { db in
-            // One row always: the token's columns are NULL when there is no such token, the head's when there is no
-            // policy yet, the idempotency record's when the token's member stored no create under the key.
-            var query: SQLQueryString = """
-                SELECT api_tokens.org_id, api_tokens.id, api_tokens.member_id, api_tokens.secret_hash,
-                       api_tokens.request_digest, api_tokens.created_at, api_tokens.expires_at, api_tokens.revoked_at,
-                       head.version AS head_version, head.hash AS head_hash
-                """
-            if idempotencyKey != nil {
-                query += """
-                    , idem.request_hash AS idem_request_hash, idem.status AS idem_status,
-                      idem.response AS idem_response, idem.created_at AS idem_created_at
-                    """
-            }
-            query += """
-                 FROM (SELECT 1 AS one) AS one
-                LEFT JOIN api_tokens ON api_tokens.org_id = \(bind: organization.value) AND api_tokens.id = \(bind: id)
-                LEFT JOIN (
-                    SELECT version, hash FROM policy_versions WHERE org_id = \(bind: organization.value)
-                    ORDER BY version DESC LIMIT 1
-                ) AS head ON 1 = 1
-                """
-            if let idempotencyKey {
-                query += """
-                     LEFT JOIN idempotency_keys AS idem ON idem.org_id = api_tokens.org_id
-                        AND idem.member_id = api_tokens.member_id AND idem.idem_key = \(bind: idempotencyKey)
-                    """
-            }
+        let query = Self.authenticationQuery(
+            sessions.flavor, organization: organization, token: id, idempotencyKey: idempotencyKey)
+        return try await read { db in
             guard let row = try await db.raw(query).first() else {
                 throw StorageError(.backend, "the authentication read returned no row")
             }
@@ -751,6 +726,45 @@ extension SQLCoordinatorStore {
             }
             return (token, head, stored)
         }
+    }
+
+    /// One row always: the token's columns are NULL when there is no such token, the head's when there is no policy
+    /// yet, the idempotency record's when the token's member stored no create under the key (or there is no key).
+    /// PostgreSQL: the same query inside a function (migration 0015), whose plan is kept between calls.
+    private static func authenticationQuery(
+        _ flavor: SQLFlavor, organization: OrganizationID, token id: String, idempotencyKey: String?
+    ) -> SQLQueryString {
+        if flavor == .postgres {
+            return """
+                SELECT * FROM kura_authentication(\(bind: organization.value), \(bind: id), \(bind: idempotencyKey))
+                """
+        }
+        var query: SQLQueryString = """
+            SELECT api_tokens.org_id, api_tokens.id, api_tokens.member_id, api_tokens.secret_hash,
+                   api_tokens.request_digest, api_tokens.created_at, api_tokens.expires_at, api_tokens.revoked_at,
+                   head.version AS head_version, head.hash AS head_hash
+            """
+        if idempotencyKey != nil {
+            query += """
+                , idem.request_hash AS idem_request_hash, idem.status AS idem_status,
+                  idem.response AS idem_response, idem.created_at AS idem_created_at
+                """
+        }
+        query += """
+             FROM (SELECT 1 AS one) AS one
+            LEFT JOIN api_tokens ON api_tokens.org_id = \(bind: organization.value) AND api_tokens.id = \(bind: id)
+            LEFT JOIN (
+                SELECT version, hash FROM policy_versions WHERE org_id = \(bind: organization.value)
+                ORDER BY version DESC LIMIT 1
+            ) AS head ON 1 = 1
+            """
+        if let idempotencyKey {
+            query += """
+                 LEFT JOIN idempotency_keys AS idem ON idem.org_id = api_tokens.org_id
+                    AND idem.member_id = api_tokens.member_id AND idem.idem_key = \(bind: idempotencyKey)
+                """
+        }
+        return query
     }
 
     public func tokens(_ organization: OrganizationID, member: MemberID?) async throws(StorageError) -> [TokenRecord] {

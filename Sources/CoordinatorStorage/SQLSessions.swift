@@ -75,11 +75,11 @@ actor AsyncGate {
 /// SQLite on one file in WAL mode with foreign keys on: one writer connection (units of work group-committed,
 /// see ``GroupCommitter``) and a few reader connections, so reads neither wait for a write's commit
 /// (`synchronous = FULL`: every commit is on disk before it returns) nor for each other. A reader sees what was
-/// committed before its statement started (WAL snapshot).
+/// committed before its statement started (WAL snapshot). Connections are ``SQLiteFile``s (ADR 0016).
 final class SQLiteSessions: SQLSessions {
     let flavor = SQLFlavor.sqlite
-    private let writer: SQLiteConnection
-    private let readers: [(connection: SQLiteConnection, gate: AsyncGate)]
+    private let writer: SQLiteFile
+    private let readers: [(db: SQLiteFileDatabase, gate: AsyncGate)]
     private let next = Atomic<Int>(0)
 
     /// Reader connections opened beside the writer.
@@ -87,34 +87,35 @@ final class SQLiteSessions: SQLSessions {
 
     private let committer: GroupCommitter
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
-        self.writer = writer
+    private init(writer: SQLiteFileDatabase, readers: [SQLiteFileDatabase]) {
+        self.writer = writer.file
         self.readers = readers.map { ($0, AsyncGate()) }
-        self.committer = GroupCommitter(db: writer.sql())
+        let file = writer.file
+        self.committer = GroupCommitter(db: writer, commit: { try await file.runOnThreadPool("COMMIT") })
     }
 
     static func open(path: String, logger: Logger) async throws -> SQLiteSessions {
-        var opened: [SQLiteConnection] = []
+        var opened: [SQLiteFileDatabase] = []
         do {
             for i in 0...readerCount {
-                let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-                opened.append(connection)
-                let db = connection.sql()
+                let db = SQLiteFileDatabase(
+                    file: try SQLiteFile.open(path: path), logger: logger,
+                    eventLoop: MultiThreadedEventLoopGroup.singleton.any())
+                opened.append(db)
                 if i == 0 { _ = try await db.raw("PRAGMA journal_mode = WAL").all() }
                 try await db.raw("PRAGMA foreign_keys = ON").run()
                 try await db.raw("PRAGMA synchronous = FULL").run()
                 try await db.raw("PRAGMA busy_timeout = 5000").run()
             }
         } catch {
-            for c in opened { try? await c.close() }
+            for db in opened { db.file.close() }
             throw error
         }
         return SQLiteSessions(writer: opened[0], readers: Array(opened.dropFirst()))
     }
 
     func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let (connection, gate) = readers[next.add(1, ordering: .relaxed).oldValue % readers.count]
-        let db = connection.sql()
+        let (db, gate) = readers[next.add(1, ordering: .relaxed).oldValue % readers.count]
         return try await gate.withGate { try await body(db) }
     }
 
@@ -134,9 +135,9 @@ final class SQLiteSessions: SQLSessions {
         await committer.drain()
         for r in readers {
             await r.gate.enter()
-            try? await r.connection.close()
+            r.db.file.close()
         }
-        try? await writer.close()
+        writer.close()
     }
 }
 
@@ -198,11 +199,17 @@ final class GroupCommitter: Sendable {
     }
 
     private let db: any SQLDatabase
+    /// Commits the open transaction: with `synchronous = FULL` it waits for the disk, so it runs off the cooperative
+    /// threads (every other statement of a batch runs on the calling thread, ADR 0016).
+    private let commit: @Sendable () async throws -> Void
     private let state = Mutex(State())
     /// The most units run in one transaction.
     static let maxBatch = 256
 
-    init(db: any SQLDatabase) { self.db = db }
+    init(db: any SQLDatabase, commit: @escaping @Sendable () async throws -> Void) {
+        self.db = db
+        self.commit = commit
+    }
 
     func submit(_ body: @escaping @Sendable (any SQLDatabase) async throws -> any Sendable) async throws
         -> any Sendable
@@ -265,7 +272,7 @@ final class GroupCommitter: Sendable {
             }
         }
         do {
-            try await db.raw("COMMIT").run()
+            try await commit()
         } catch {
             try? await db.raw("ROLLBACK").run()
             for job in batch { job.continuation.resume(throwing: error) }

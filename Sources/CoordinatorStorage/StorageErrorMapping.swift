@@ -1,7 +1,6 @@
 import CoordinatorCore
 import Governance
 import PostgresKit
-import SQLiteKit
 
 /// Turns each back end's errors into the one ``StorageError`` vocabulary the ports promise.
 enum StorageErrorMapping {
@@ -10,28 +9,27 @@ enum StorageErrorMapping {
         if error is GovernanceError || error is DecodingError {
             return StorageError(.corruptRow, "a stored row does not decode")
         }
-        if let error = error as? SQLiteError { return map(error) }
+        if let error = error as? SQLiteFileError { return map(error) }
         if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] {
             return map(sqlState: state, message: error.serverInfo?[.message] ?? "")
         }
         return StorageError(.backend, "database error: \(String(describing: type(of: error)))")
     }
 
-    private static func map(_ error: SQLiteError) -> StorageError {
+    private static func map(_ error: SQLiteFileError) -> StorageError {
         let message = error.message
-        switch error.reason {
-        case .constraintUniqueFailed, .constraintPrimaryKeyFailed:
+        switch error.code {
+        case 2067, 1555:  // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
             return StorageError(.duplicate, message)
-        case .constraintForeignKeyFailed:
+        case 787:  // SQLITE_CONSTRAINT_FOREIGNKEY
             return StorageError(.missingReference, message)
-        case .constraintCheckFailed, .constraintNotNullFailed, .constraintStrictDataTypeFailed:
+        case 275, 1299, 3091:  // SQLITE_CONSTRAINT_CHECK, _NOTNULL, _DATATYPE
             return StorageError(.invalidValue, message)
-        case .constraint:
+        default:
+            guard error.primary == 19 else { return StorageError(.backend, message) }  // SQLITE_CONSTRAINT
             if message.contains("UNIQUE") { return StorageError(.duplicate, message) }
             if message.contains("FOREIGN KEY") { return StorageError(.missingReference, message) }
             return StorageError(.invalidValue, message)
-        default:
-            return StorageError(.backend, message)
         }
     }
 

@@ -43,7 +43,7 @@ struct StoreConformanceTests {
                     "0004-approvals-bundles-receipts", "0005-audit-events", "0006-tokens-idempotency-addresses",
                     "0007-receipt-results-signed-transactions", "0008-coin-reservations", "0009-transaction-watch",
                     "0010-deposits", "0011-webhook-deliveries", "0012-policy-proposals", "0013-postgres-audit-append",
-                    "0014-postgres-advance-intent",
+                    "0014-postgres-advance-intent", "0015-postgres-authentication-read",
                 ])
         }
     }
@@ -55,7 +55,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 14)
+            #expect(try await store.appliedMigrations().count == 15)
         }
     }
 

@@ -4,7 +4,7 @@ import Foundation
 import Governance
 import Logging
 import PostgresKit
-import SQLiteKit
+import SQLKit
 
 /// A storage back end the conformance suite runs against.
 enum Backend: String, Sendable, CustomStringConvertible {
@@ -38,14 +38,11 @@ struct RawDatabase: Sendable {
     func execute(_ sql: String) async throws {
         switch location {
         case .sqlite(let path):
-            let connection = try await SQLiteConnection.open(storage: .file(path: path))
-            do {
-                try await connection.sql().raw("\(unsafeRaw: sql)").run()
-            } catch {
-                try? await connection.close()
-                throw error
-            }
-            try await connection.close()
+            // The store's own SQLite library: two copies of SQLite in one process must not share a file (their
+            // POSIX locks would release each other's).
+            let file = try SQLiteFile.open(path: path)
+            defer { file.close() }
+            try await file.sql().raw("\(unsafeRaw: sql)").run()
         case .postgres(let url):
             let source = PostgresConnectionSource(sqlConfiguration: try SQLPostgresConfiguration(url: url))
             let connection = try await source.makeConnection(

@@ -142,6 +142,62 @@ struct GovernanceAttackTests {
         }
     }
 
+    /// Approvals the caller verified already (the coordinator verifies each one on arrival) are taken without a
+    /// second verification, but only under the policy they verified under: under any other they are verified
+    /// again. Every other approval rule applies to them as to signed ones.
+    @Test func approvalsVerifiedBeforeCountOnlyUnderTheirPolicy() throws {
+        let org = try Org()
+        let p = org.verifiedGenesis
+        let intent = try Authorization.verify(
+            try org.signedIntent(org.intentJSON(policy: p.policy, amount: "500000000")), policy: p)
+        let bob = try org.approval(of: intent.intent, by: org.approvers[0])
+        let carol = try org.approval(of: intent.intent, by: org.approvers[1])
+        let bobVerified = try Authorization.verify(bob, policy: p)
+        // Positive control: one signed and one verified approval meet the two-approver tier.
+        let verdict = Evaluation.evaluate(
+            intent: intent, approvals: [carol], verified: [bobVerified], policy: p, history: SpendHistory(),
+            now: org.now)
+        guard case .allow(let d) = verdict else {
+            Issue.record("denied: \(verdict.refusals)")
+            return
+        }
+        #expect(d.approvers.map(\.value) == ["bob", "carol"])
+        // Bob signed and verified is still one approver (one of two), and his approval is for this intent only.
+        #expect(
+            Evaluation.evaluate(
+                intent: intent, approvals: [bob], verified: [bobVerified], policy: p, history: SpendHistory(),
+                now: org.now
+            ).category == .approvalInvalid)
+        let other = try Authorization.verify(
+            try org.signedIntent(org.intentJSON(policy: p.policy, amount: "60000000", id: "intent-y", nonce: 2)),
+            policy: p)
+        #expect(
+            Evaluation.evaluate(
+                intent: other, approvals: [], verified: [bobVerified], policy: p, history: SpendHistory(), now: org.now
+            ).category == .approvalMismatch)
+        // Version 2 gives bob another key: his approval, verified under the genesis policy, is verified again
+        // under version 2 and refused there, so the tier is not met.
+        let json = org.policyJSON(
+            version: 2, previous: org.genesis.policy.hash, created: org.created + 10,
+            effectiveFrom: org.created + 10 + 172_800
+        ) { d in
+            var members = d["members"]!.arrayValue!
+            let i = members.firstIndex { $0.objectValue?["id"] == .string("bob") }!
+            members[i] = Org.member(Org.Person(id: "bob", key: org.outsider.key), roles: ["approver"])
+            d["members"] = .array(members)
+        }
+        let v2 = try PolicyChain.verify(
+            [org.genesis, try org.signedPolicy(json, by: org.admins)], trust: org.trust, now: org.now)
+        let intent2 = try Authorization.verify(
+            try org.signedIntent(org.intentJSON(policy: v2.policy, amount: "500000000")), policy: v2)
+        let bob2 = try Authorization.verify(try org.approval(of: intent2.intent, by: org.approvers[0]), policy: p)
+        let carol2 = try org.approval(of: intent2.intent, by: org.approvers[1])
+        let refused = Evaluation.evaluate(
+            intent: intent2, approvals: [carol2], verified: [bob2], policy: v2, history: SpendHistory(), now: org.now)
+        #expect(refused.category == .approvalInvalid)
+        #expect(refused.refusals.contains { $0.reason.contains("bob") })
+    }
+
     @Test func g06OneHumanTwoVotes() throws {
         let org = try Org()
         // Two member records bound to one key: the policy itself is refused.

@@ -13,6 +13,7 @@
 // "rate", request i is not sent before start + i / R seconds and its latency counts from that due time (an open
 // loop at a fixed offered rate, as wrk2 does: latency at a given throughput, not at saturation).
 import AsyncHTTPClient
+import CoordinatorStorage
 import Foundation
 import Hummingbird
 import Logging
@@ -58,21 +59,21 @@ protocol InsertSink: Sendable {
     func insert(id: String, body: [UInt8]) async throws
 }
 
-/// One SQLite connection with `kura serve`'s settings (WAL, synchronous=FULL); each insert is one autocommit
+/// One SQLite connection with `kura serve`'s driver and settings (CoordinatorStorage's `SQLiteFile`: a compiled
+/// statement cache, statements run on the calling thread; WAL, synchronous=FULL); each insert is one autocommit
 /// statement (its own transaction, durable when it returns). The connection runs one statement at a time.
 final class SQLiteSink: InsertSink {
-    let connection: SQLiteConnection
+    let db: any SQLDatabase
 
     init(path: String) async throws {
-        connection = try await SQLiteConnection.open(storage: .file(path: path), logger: Logger(label: "ceiling"))
-        let db = connection.sql()
+        db = try SQLiteFile.open(path: path).sql(logger: Logger(label: "ceiling"))
         _ = try await db.raw("PRAGMA journal_mode = WAL").all()
         try await db.raw("PRAGMA synchronous = FULL").run()
         try await db.raw("CREATE TABLE IF NOT EXISTS ceiling (id TEXT PRIMARY KEY, body BLOB NOT NULL) STRICT").run()
     }
 
     func insert(id: String, body: [UInt8]) async throws {
-        try await connection.sql().raw("INSERT INTO ceiling (id, body) VALUES (\(bind: id), \(bind: Data(body)))").run()
+        try await db.raw("INSERT INTO ceiling (id, body) VALUES (\(bind: id), \(bind: Data(body)))").run()
     }
 }
 

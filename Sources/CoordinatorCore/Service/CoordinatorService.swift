@@ -458,9 +458,10 @@ public final class CoordinatorService: Sendable {
         let policy = try await policy(for: principal)
         let now = self.now
         let signed: SignedApproval
+        let verifiedApproval: VerifiedApproval
         do {
             signed = try SignedApproval(json: try Self.parse(bytes, what: "approval"))
-            _ = try Authorization.verify(signed, policy: policy)
+            verifiedApproval = try Authorization.verify(signed, policy: policy)
         } catch let e as CoordinatorError {
             throw e
         } catch let e as GovernanceError {
@@ -511,7 +512,7 @@ public final class CoordinatorService: Sendable {
                     try await store.approvals(principal.organization, intent: id)
                 })
             if case .allow = Evaluation.evaluate(
-                intent: verified, approvals: stored + [signed], policy: policy,
+                intent: verified, approvals: stored, verified: [verifiedApproval], policy: policy,
                 history: try await history(principal.organization, now: now), now: now)
             {
                 changes.append(

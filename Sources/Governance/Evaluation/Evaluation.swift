@@ -90,6 +90,17 @@ public enum Evaluation {
         history: SpendHistory,
         now: Timestamp
     ) -> Verdict {
+        evaluate(
+            intent: verified, approvals: approvals, verified: [], policy: verifiedPolicy, history: history, now: now)
+    }
+
+    /// The same verdict, for `approvals` and then `verifiedApprovals`, those the caller already verified
+    /// (``Authorization/verify(_:policy:)``): one verified under this policy is not verified again, one verified
+    /// under another policy is.
+    public static func evaluate(
+        intent verified: VerifiedIntent, approvals: [SignedApproval], verified verifiedApprovals: [VerifiedApproval],
+        policy verifiedPolicy: VerifiedPolicy, history: SpendHistory, now: Timestamp
+    ) -> Verdict {
         let intent = verified.intent
         let policy = verifiedPolicy.policy
         var refusals = [Refusal]()
@@ -183,16 +194,21 @@ public enum Evaluation {
         // Approvals: distinct approvers over this intent's digest; the initiator never counts (C3).
         var approvers = Set<MemberID>()
         var mismatched = 0
-        for a in approvals {
+        let candidates =
+            approvals.map { (signed: $0, checked: false) }
+            + verifiedApprovals.map { (signed: $0.signed, checked: $0.policy == verifiedPolicy.hash) }
+        for (a, checked) in candidates {
             guard a.approval.intent == intent.digest else {
                 mismatched += 1
                 continue
             }
-            do {
-                _ = try Authorization.verify(a, policy: verifiedPolicy)
-            } catch {
-                refuse(.approvalInvalid, error.reason)
-                continue
+            if !checked {
+                do {
+                    _ = try Authorization.verify(a, policy: verifiedPolicy)
+                } catch {
+                    refuse(.approvalInvalid, error.reason)
+                    continue
+                }
             }
             if a.approval.approver == intent.initiator { continue }
             if a.approval.time < intent.created.adding(seconds: -skew) || a.approval.time > now.adding(seconds: skew) {

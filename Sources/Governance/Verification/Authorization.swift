@@ -21,10 +21,19 @@ public struct VerifiedSessionRequest: Sendable, Hashable {
     }
 }
 
-/// An approval whose signature verified: only ``Authorization/verify(_:policy:)`` makes one.
+/// An approval whose signature verified: only ``Authorization/verify(_:policy:)`` makes one. It remembers the
+/// policy it verified under, so ``Evaluation`` can take it without verifying it again under that same policy.
 public struct VerifiedApproval: Sendable, Hashable {
     public let approval: Approval
-    fileprivate init(_ a: Approval) { approval = a }
+    /// The signed approval that verified.
+    let signed: SignedApproval
+    /// The hash of the policy it verified under.
+    let policy: DocumentHash
+    fileprivate init(_ signed: SignedApproval, policy: DocumentHash) {
+        approval = signed.approval
+        self.signed = signed
+        self.policy = policy
+    }
 }
 
 /// Signature checks of intents and approvals against the current policy (ATTACKS C3).
@@ -64,7 +73,7 @@ public enum Authorization {
         }
         try signed.signature.verify(
             digest: signed.approval.digest.bytes, in: policy.policy, role: .approver, category: .approvalInvalid)
-        return VerifiedApproval(signed.approval)
+        return VerifiedApproval(signed, policy: policy.hash)
     }
 
     /// Verifies a session request: for this organisation and `audience`, inside its validity window
