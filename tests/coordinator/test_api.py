@@ -432,6 +432,38 @@ def test_audit_export_verifies_offline_and_reports_an_edited_intent_row(world):
     assert any(f.get("sequence") == submitted_at and intent["id"] in json.dumps(f) for f in findings), findings
 
 
+def test_an_intent_edited_in_the_database_is_not_moved_on_by_its_approval(world):
+    """The coordinator verifies the stored intent again when an approval arrives (it remembers intents it verified,
+    keyed by the signed intent itself, not by its id): one whose document was edited behind its back after it was
+    created and verified stays awaiting approvals; the same approval flow moves an unedited one on."""
+    server, org = world
+    bob = org.token("bob")
+    approved = {}
+    for n, amount in enumerate(["50000004", "50000006"]):
+        intent = org.create_intent(amount=amount)
+        status, detail, _ = server.request("GET", f"/v1/orgs/{org.id}/intents/{intent['id']}", token=bob)
+        signed = org.tmp / f"edited-{server.backend}-{n}.json"
+        signed.write_text(json.dumps(detail["document"]))
+        approval = org.tmp / f"edited-{server.backend}-{n}.approval.json"
+        run("kura", "approve", signed, "--genesis-hash", org.genesis_hash, "--policy", org.genesis, "--key",
+            org.tmp / "bob.key", "--member", "bob", "--credential", "bob-key", "--out", approval, check=True)
+        if n == 1:  # the second one is edited after it was stored, before bob's approval arrives
+            old, new = f'"amount":"{amount}"', '"amount":"50000007"'
+            if server.backend == "postgresql":
+                sql = (f"UPDATE intents SET document = convert_to(replace(convert_from(document, 'UTF8'), '{old}', "
+                       f"'{new}'), 'UTF8') WHERE id = '{intent['id']}'")
+            else:
+                sql = (f"UPDATE intents SET document = CAST(replace(CAST(document AS TEXT), '{old}', '{new}') AS BLOB) "
+                       f"WHERE id = '{intent['id']}'")
+            raw_sql(server.database, sql)
+        status, out, _ = server.request("POST", f"/v1/orgs/{org.id}/intents/{intent['id']}/approvals",
+                                        json.loads(approval.read_text()), token=bob)
+        assert status == 201, out
+        status, detail, _ = server.request("GET", f"/v1/orgs/{org.id}/intents/{intent['id']}", token=bob)
+        approved[n] = detail["intent"]["state"]
+    assert approved == {0: "approved", 1: "awaitingApprovals"}
+
+
 def test_watch_only_addresses_follow_the_descriptor_within_the_gap_limit(world, company):
     server, org = world
     token = org.token("alice")

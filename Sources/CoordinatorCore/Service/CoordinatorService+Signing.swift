@@ -111,7 +111,7 @@ extension CoordinatorService {
         }
         let now = self.now
         let verified: VerifiedIntent
-        do { verified = try Authorization.verify(signedIntent, policy: policy) } catch {
+        do { verified = try verify(signedIntent, policy: policy) } catch {
             throw CoordinatorError(error)
         }
         // Approved earlier; the daily limits are checked again against what was spent since.

@@ -56,6 +56,10 @@ public final class CoordinatorService: Sendable {
     public let chains: ChainSources
     private let clock: any CoordinatorClock
     private let verified = Mutex<[DocumentHash: VerifiedPolicy]>([:])
+    /// Signed intents this process verified, by intent and policy hash (see ``verify(_:policy:)``).
+    private let verifiedIntents = Mutex<[VerifiedIntentKey: VerifiedIntent]>([:])
+    /// The most verified intents remembered (beyond it the memo starts over).
+    static let verifiedIntentsKept = 4_096
     /// The policy versions whose wallets this process has already registered for deposit scans.
     let scansRegistered = Mutex<Set<DocumentHash>>([])
 
@@ -363,7 +367,7 @@ public final class CoordinatorService: Sendable {
         let verified: VerifiedIntent
         do {
             signed = try SignedIntent(json: try Self.parse(bytes, what: "intent"))
-            verified = try Authorization.verify(signed, policy: policy)
+            verified = try verify(signed, policy: policy)
         } catch let e as CoordinatorError {
             throw e
         } catch let e as GovernanceError {
@@ -435,6 +439,21 @@ public final class CoordinatorService: Sendable {
         }
     }
 
+    /// ``Authorization/verify(_:policy:)`` for a signed intent, remembered: the verdict depends on nothing but the
+    /// signed intent and the policy, so one verified here before under the same policy (at its creation, when it
+    /// is approved, built, signed) is not verified again. Only values `Authorization` made are remembered, and
+    /// the memo holds no state another replica needs: one that never saw the intent verifies it.
+    func verify(_ signed: SignedIntent, policy: VerifiedPolicy) throws(GovernanceError) -> VerifiedIntent {
+        let key = VerifiedIntentKey(intent: signed, policy: policy.hash)
+        if let known = verifiedIntents.withLock({ $0[key] }) { return known }
+        let verified = try Authorization.verify(signed, policy: policy)
+        verifiedIntents.withLock {
+            if $0.count >= Self.verifiedIntentsKept { $0.removeAll(keepingCapacity: true) }
+            $0[key] = verified
+        }
+        return verified
+    }
+
     /// The parsed signed approvals of a stored intent.
     func signedApprovals(_ id: IntentID, _ records: [ApprovalRecord]) throws(CoordinatorError) -> [SignedApproval] {
         do {
@@ -501,7 +520,7 @@ public final class CoordinatorService: Sendable {
         if signed.approval.decision == .reject {
             changes += transition(principal.organization, id, from: record.state, to: .rejected, at: now)
         } else if record.state == .awaitingApprovals,
-            let verified = try? Authorization.verify(intent, policy: policy)
+            let verified = try? verify(intent, policy: policy)
         {
             // If this approval completes the quorum, the same unit moves the intent on (if it still awaits
             // approvals when the unit applies): one write instead of two. Approvals committed meanwhile by others
@@ -562,7 +581,7 @@ public final class CoordinatorService: Sendable {
         let approvals = try signedApprovals(
             id, try await call { () async throws(StorageError) in try await store.approvals(orgID, intent: id) })
         let verified: VerifiedIntent
-        do { verified = try Authorization.verify(signedIntent, policy: policy) } catch { return record.state }
+        do { verified = try verify(signedIntent, policy: policy) } catch { return record.state }
         guard
             case .allow = Evaluation.evaluate(
                 intent: verified, approvals: approvals, policy: policy, history: try await history(orgID, now: now),
@@ -694,4 +713,10 @@ public final class CoordinatorService: Sendable {
             documents: AuditExport.Documents(
                 policies: policies, intents: intents, approvals: approvals, bundles: bundles, receipts: receipts))
     }
+}
+
+/// A signed intent and the hash of the policy it was verified under.
+struct VerifiedIntentKey: Hashable, Sendable {
+    let intent: SignedIntent
+    let policy: DocumentHash
 }
