@@ -38,48 +38,15 @@ extension SQLSessions {
     }
 }
 
-/// Serialises callers: one at a time holds the gate (SQLite's single connection, one writer).
-actor AsyncGate {
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func enter() async {
-        if !busy {
-            busy = true
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    func leave() {
-        if waiters.isEmpty {
-            busy = false
-        } else {
-            waiters.removeFirst().resume()
-        }
-    }
-
-    func withGate<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R {
-        await enter()
-        do {
-            let result = try await body()
-            leave()
-            return result
-        } catch {
-            leave()
-            throw error
-        }
-    }
-}
-
 /// SQLite on one file in WAL mode with foreign keys on: one writer connection (units of work group-committed,
 /// see ``GroupCommitter``) and a few reader connections, so reads neither wait for a write's commit
 /// (`synchronous = FULL`: every commit is on disk before it returns) nor for each other. A reader sees what was
-/// committed before its statement started (WAL snapshot). Connections are ``SQLiteFile``s (ADR 0016).
+/// committed before its statement started (WAL snapshot). Connections are ``SQLiteFile``s (ADR 0016): each runs
+/// one statement at a time under its own lock, so reads take turns per statement, not per read.
 final class SQLiteSessions: SQLSessions {
     let flavor = SQLFlavor.sqlite
     private let writer: SQLiteFile
-    private let readers: [(db: SQLiteFileDatabase, gate: AsyncGate)]
+    private let readers: [SQLiteFileDatabase]
     private let next = Atomic<Int>(0)
 
     /// Reader connections opened beside the writer.
@@ -89,7 +56,7 @@ final class SQLiteSessions: SQLSessions {
 
     private init(writer: SQLiteFileDatabase, readers: [SQLiteFileDatabase]) {
         self.writer = writer.file
-        self.readers = readers.map { ($0, AsyncGate()) }
+        self.readers = readers
         let file = writer.file
         self.committer = GroupCommitter(db: writer, commit: { try await file.runOnThreadPool("COMMIT") })
     }
@@ -115,8 +82,7 @@ final class SQLiteSessions: SQLSessions {
     }
 
     func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let (db, gate) = readers[next.add(1, ordering: .relaxed).oldValue % readers.count]
-        return try await gate.withGate { try await body(db) }
+        try await body(readers[next.add(1, ordering: .relaxed).oldValue % readers.count])
     }
 
     func writeOneStatement<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws
@@ -133,10 +99,8 @@ final class SQLiteSessions: SQLSessions {
 
     func close() async {
         await committer.drain()
-        for r in readers {
-            await r.gate.enter()
-            r.db.file.close()
-        }
+        // A read still running finishes its statement first (the connection's lock); later ones are refused.
+        for r in readers { r.file.close() }
         writer.close()
     }
 }
