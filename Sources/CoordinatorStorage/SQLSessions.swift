@@ -65,9 +65,7 @@ final class SQLiteSessions: SQLSessions {
         var opened: [SQLiteFileDatabase] = []
         do {
             for i in 0...readerCount {
-                let db = SQLiteFileDatabase(
-                    file: try SQLiteFile.open(path: path), logger: logger,
-                    eventLoop: MultiThreadedEventLoopGroup.singleton.any())
+                let db = try SQLiteFile.open(path: path).database(logger: logger)
                 opened.append(db)
                 if i == 0 { _ = try await db.raw("PRAGMA journal_mode = WAL").all() }
                 try await db.raw("PRAGMA foreign_keys = ON").run()

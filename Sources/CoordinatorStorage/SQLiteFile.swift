@@ -62,6 +62,11 @@ public final class SQLiteFile: @unchecked Sendable {
 
     /// SQLKit's view of this connection (statements run on the calling thread).
     public func sql(logger: Logger = Logger(label: "kura.storage.sqlite")) -> any SQLDatabase {
+        database(logger: logger)
+    }
+
+    /// ``sql(logger:)``, as its concrete type.
+    func database(logger: Logger) -> SQLiteFileDatabase {
         SQLiteFileDatabase(file: self, logger: logger, eventLoop: MultiThreadedEventLoopGroup.singleton.any())
     }
 
@@ -220,8 +225,11 @@ struct SQLiteFileRow: SQLRow {
             throw DecodingError.valueNotFound(
                 D.self, .init(codingPath: [], debugDescription: "the row has no column '\(column)'"))
         }
-        return try SQLiteDataDecoder().decode(D.self, from: values[i])
+        return try Self.decoder.decode(D.self, from: values[i])
     }
+
+    /// One decoder for every row (each new one would make its own JSON decoder).
+    private static let decoder = SQLiteDataDecoder()
 }
 
 /// SQLKit's view of an ``SQLiteFile``: statements serialised in SQLite's dialect, binds encoded as SQLiteKit
@@ -248,8 +256,10 @@ struct SQLiteFileDatabase: SQLDatabase {
 
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
         let (sql, binds) = serialize(query)
-        let encoder = SQLiteDataEncoder()
-        let values = try binds.map { try encoder.encode($0) }
+        let values = try binds.map { try Self.encoder.encode($0) }
         try file.run(sql, values) { onRow($0) }
     }
+
+    /// One encoder for every statement (each new one would make its own JSON encoder).
+    private static let encoder = SQLiteDataEncoder()
 }

@@ -24,13 +24,12 @@ public struct VerifiedSessionRequest: Sendable, Hashable {
 /// An approval whose signature verified: only ``Authorization/verify(_:policy:)`` makes one. It remembers the
 /// policy it verified under, so ``Evaluation`` can take it without verifying it again under that same policy.
 public struct VerifiedApproval: Sendable, Hashable {
-    public let approval: Approval
     /// The signed approval that verified.
     let signed: SignedApproval
     /// The hash of the policy it verified under.
     let policy: DocumentHash
+    public var approval: Approval { signed.approval }
     fileprivate init(_ signed: SignedApproval, policy: DocumentHash) {
-        approval = signed.approval
         self.signed = signed
         self.policy = policy
     }
