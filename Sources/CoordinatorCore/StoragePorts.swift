@@ -169,6 +169,13 @@ public enum StoreChange: Sendable, Hashable {
 public protocol CoordinatorStore: OrganizationStore, PolicyStore, IntentStore, ApprovalStore, AuditStore,
     AccessStore, AddressStore, TransactionWatchStore, DepositStore, WebhookStore, ProposalStore
 {
+    /// An intent with its approvals (as ``ApprovalStore/approvals(_:intent:)``) and the organisation's spends since
+    /// `spendsSince` (as ``IntentStore/recentSpends(_:since:)``): what deciding on an approval reads, read in one
+    /// round trip where the back end has them (PostgreSQL: one function call, one snapshot). `nil`, and nothing
+    /// else read, if there is no such intent.
+    func approvalContext(_ organization: OrganizationID, intent: IntentID, spendsSince: Timestamp)
+        async throws(StorageError) -> ApprovalContext?
+
     /// Applies `changes` in order in one transaction: all of them or none. Returns the audit events appended.
     /// This is how every use case writes, so a record and the audit event that reports it never part.
     func apply(_ changes: [StoreChange]) async throws(StorageError) -> [AuditEvent]
@@ -180,4 +187,19 @@ public protocol CoordinatorStore: OrganizationStore, PolicyStore, IntentStore, A
     func appliedMigrations() async throws(StorageError) -> [String]
     /// Closes connections; the store must not be used afterwards.
     func close() async
+}
+
+/// What ``CoordinatorStore/approvalContext(_:intent:spendsSince:)`` reads.
+public struct ApprovalContext: Sendable, Hashable {
+    public let intent: IntentRecord
+    /// The intent's approvals, by approver id.
+    public let approvals: [ApprovalRecord]
+    /// What intents signed or later created after the given time spent (order not significant).
+    public let spends: [Spend]
+
+    public init(intent: IntentRecord, approvals: [ApprovalRecord], spends: [Spend]) {
+        self.intent = intent
+        self.approvals = approvals
+        self.spends = spends
+    }
 }

@@ -474,5 +474,45 @@ struct Migration: Sendable {
                 """
             ],
             only: .postgres),
+        Migration(
+            name: "0016-postgres-approval-context",
+            statements: [
+                // ``SQLCoordinatorStore/approvalContext(_:intent:spendsSince:)``: the intent, its approvals and the
+                // organisation's recent spends in one call (three round trips before, each planned afresh), in one
+                // snapshot (STABLE). Rows tagged by `part`; each has the columns of the SQLite query it stands for,
+                // NULL elsewhere. No row at all when there is no such intent.
+                """
+                CREATE FUNCTION kura_approval_context(p_org TEXT, p_intent TEXT, p_since BIGINT)
+                RETURNS TABLE (part TEXT, org_id TEXT, id TEXT, digest BYTEA, policy_version BIGINT, initiator TEXT,
+                               wallet TEXT, asset TEXT, destination TEXT, amount TEXT, state TEXT, document BYTEA,
+                               created_at BIGINT, expires_at BIGINT, intent_id TEXT, approver TEXT,
+                               credential_id TEXT, stored_at BIGINT)
+                LANGUAGE plpgsql STABLE AS $$
+                #variable_conflict use_column
+                BEGIN
+                    RETURN QUERY
+                    SELECT 'intent'::TEXT, i.org_id, i.id, i.digest, i.policy_version, i.initiator, i.wallet, i.asset,
+                           i.destination, i.amount, i.state, i.document, i.created_at, i.expires_at, NULL::TEXT,
+                           NULL::TEXT, NULL::TEXT, NULL::BIGINT
+                    FROM intents AS i WHERE i.org_id = p_org AND i.id = p_intent;
+                    IF NOT FOUND THEN
+                        RETURN;
+                    END IF;
+                    RETURN QUERY
+                    SELECT 'approval'::TEXT, a.org_id, NULL::TEXT, NULL::BYTEA, NULL::BIGINT, NULL::TEXT, NULL::TEXT,
+                           NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, a.document, NULL::BIGINT, NULL::BIGINT,
+                           a.intent_id, a.approver, a.credential_id, a.stored_at
+                    FROM approvals AS a WHERE a.org_id = p_org AND a.intent_id = p_intent ORDER BY a.approver;
+                    RETURN QUERY
+                    SELECT 'spend'::TEXT, NULL::TEXT, NULL::TEXT, NULL::BYTEA, NULL::BIGINT, NULL::TEXT, s.wallet,
+                           s.asset, NULL::TEXT, s.amount, NULL::TEXT, NULL::BYTEA, s.created_at, NULL::BIGINT,
+                           NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::BIGINT
+                    FROM intents AS s WHERE s.org_id = p_org AND s.state IN ('signed', 'broadcast', 'confirmed')
+                      AND s.created_at > p_since;
+                END
+                $$
+                """
+            ],
+            only: .postgres),
     ]
 }

@@ -325,13 +325,51 @@ public final class SQLCoordinatorStore: CoordinatorStore {
                 WHERE org_id = \(bind: organization.value) AND state IN ('signed', 'broadcast', 'confirmed')
                   AND created_at > \(bind: since.seconds)
                 """
-            ).all().map { row in
-                Spend(
-                    wallet: try WalletID(row.decode(column: "wallet", as: String.self)),
-                    asset: try AssetID(row.decode(column: "asset", as: String.self)),
-                    amount: try BaseUnits(decimal: row.decode(column: "amount", as: String.self)),
-                    time: try row.timestamp("created_at"))
+            ).all().map(Self.spend)
+        }
+    }
+
+    static func spend(_ row: any SQLRow) throws -> Spend {
+        Spend(
+            wallet: try WalletID(row.decode(column: "wallet", as: String.self)),
+            asset: try AssetID(row.decode(column: "asset", as: String.self)),
+            amount: try BaseUnits(decimal: row.decode(column: "amount", as: String.self)),
+            time: try row.timestamp("created_at"))
+    }
+
+    public func approvalContext(_ organization: OrganizationID, intent id: IntentID, spendsSince since: Timestamp)
+        async throws(StorageError) -> ApprovalContext?
+    {
+        guard sessions.flavor == .postgres else {
+            guard let intent = try await intent(organization, id: id) else { return nil }
+            return ApprovalContext(
+                intent: intent, approvals: try await approvals(organization, intent: id),
+                spends: try await recentSpends(organization, since: since))
+        }
+        // One call of `kura_approval_context` (migration 0016): rows tagged by `part`, each with the columns of the
+        // query it stands for (the others NULL), so the same row readers decode them.
+        return try await read { db in
+            let rows = try await db.raw(
+                """
+                SELECT * FROM kura_approval_context(\(bind: organization.value), \(bind: id.value), \(bind: since.seconds))
+                """
+            ).all()
+            var intent: IntentRecord?
+            var approvals: [ApprovalRecord] = []
+            var spends: [Spend] = []
+            for row in rows {
+                switch try row.decode(column: "part", as: String.self) {
+                case "intent" where intent == nil: intent = try Self.intentRecord(row)
+                case "approval": approvals.append(try Self.approvalRecord(row))
+                case "spend": spends.append(try Self.spend(row))
+                case let part: throw StorageError(.corruptRow, "unexpected approval context row '\(part.prefix(40))'")
+                }
             }
+            guard let intent else {
+                if rows.isEmpty { return nil }
+                throw StorageError(.corruptRow, "the approval context has rows but no intent")
+            }
+            return ApprovalContext(intent: intent, approvals: approvals, spends: spends)
         }
     }
 
@@ -350,15 +388,17 @@ public final class SQLCoordinatorStore: CoordinatorStore {
                 SELECT org_id, intent_id, approver, credential_id, document, stored_at FROM approvals
                 WHERE org_id = \(bind: organization.value) AND intent_id = \(bind: intent.value) ORDER BY approver
                 """
-            ).all().map { row in
-                ApprovalRecord(
-                    organization: try row.organization(),
-                    intent: try IntentID(row.decode(column: "intent_id", as: String.self)),
-                    approver: try MemberID(row.decode(column: "approver", as: String.self)),
-                    credential: try CredentialID(row.decode(column: "credential_id", as: String.self)),
-                    document: try row.bytes("document"), storedAt: try row.timestamp("stored_at"))
-            }
+            ).all().map(Self.approvalRecord)
         }
+    }
+
+    static func approvalRecord(_ row: any SQLRow) throws -> ApprovalRecord {
+        ApprovalRecord(
+            organization: try row.organization(),
+            intent: try IntentID(row.decode(column: "intent_id", as: String.self)),
+            approver: try MemberID(row.decode(column: "approver", as: String.self)),
+            credential: try CredentialID(row.decode(column: "credential_id", as: String.self)),
+            document: try row.bytes("document"), storedAt: try row.timestamp("stored_at"))
     }
 
     public func insertBundle(_ bundle: BundleRecord) async throws(StorageError) {

@@ -44,6 +44,7 @@ struct StoreConformanceTests {
                     "0007-receipt-results-signed-transactions", "0008-coin-reservations", "0009-transaction-watch",
                     "0010-deposits", "0011-webhook-deliveries", "0012-policy-proposals", "0013-postgres-audit-append",
                     "0014-postgres-advance-intent", "0015-postgres-authentication-read",
+                    "0016-postgres-approval-context",
                 ])
         }
     }
@@ -55,7 +56,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 15)
+            #expect(try await store.appliedMigrations().count == 16)
         }
     }
 
@@ -376,6 +377,43 @@ struct StoreConformanceTests {
             let other = try Fixture("globex")
             try await other.bootstrap(store)
             #expect(try await store.recentSpends(other.org, since: f.now.adding(seconds: -86_400)).isEmpty)
+        }
+    }
+
+    @Test(
+        "the approval context: the intent, its approvals, the spends in the window; nothing for unknown or foreign ids",
+        arguments: Backend.available)
+    func approvalContext(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            let since = f.now.adding(seconds: -86_400)
+            try await store.insertIntent(f.intent("c-1", digestSeed: 70))
+            let id = try IntentID("c-1")
+            // Positive control before any approval or spend: the intent alone.
+            #expect(
+                try await store.approvalContext(f.org, intent: id, spendsSince: since)
+                    == ApprovalContext(intent: try f.intent("c-1", digestSeed: 70), approvals: [], spends: []))
+            try await store.insertApproval(f.approval("c-1", by: "carol"))
+            try await store.insertApproval(f.approval("c-1", by: "bob"))
+            try await store.insertIntent(f.intent("c-2", digestSeed: 71, createdOffset: -10, state: .signed))
+            try await store.insertIntent(f.intent("c-3", digestSeed: 72, createdOffset: -100_000, state: .confirmed))
+            try await store.insertIntent(f.intent("c-4", digestSeed: 73, state: .approved))
+            try await store.insertApproval(f.approval("c-4", by: "bob"))
+            let context = try #require(try await store.approvalContext(f.org, intent: id, spendsSince: since))
+            #expect(context.intent == (try f.intent("c-1", digestSeed: 70)))
+            #expect(context.approvals == [try f.approval("c-1", by: "bob"), try f.approval("c-1", by: "carol")])
+            #expect(context.spends.map(\.time) == [f.now.adding(seconds: -10)])
+            #expect(Set(context.spends) == Set(try await store.recentSpends(f.org, since: since)))
+            // The intent is read as it is now, with no approval of another intent.
+            let c4 = try #require(
+                try await store.approvalContext(f.org, intent: try IntentID("c-4"), spendsSince: since))
+            #expect(c4.intent.state == .approved && c4.approvals.map(\.approver.value) == ["bob"])
+            #expect(try await store.approvalContext(f.org, intent: try IntentID("c-9"), spendsSince: since) == nil)
+            // Another organisation reads nothing of this one's, by the same intent id.
+            let other = try Fixture("globex")
+            try await other.bootstrap(store)
+            #expect(try await store.approvalContext(other.org, intent: id, spendsSince: since) == nil)
         }
     }
 

@@ -433,9 +433,10 @@ def test_audit_export_verifies_offline_and_reports_an_edited_intent_row(world):
 
 
 def test_an_intent_edited_in_the_database_is_not_moved_on_by_its_approval(world):
-    """The coordinator verifies the stored intent again when an approval arrives (it remembers intents it verified,
-    keyed by the signed intent itself, not by its id): one whose document was edited behind its back after it was
-    created and verified stays awaiting approvals; the same approval flow moves an unedited one on."""
+    """The coordinator verifies the stored intent again when an approval arrives (it remembers the stored documents
+    it parsed, keyed by their bytes, and the intents it verified, keyed by the signed intent itself, never by id):
+    one whose document was edited behind its back after it was created and verified stays awaiting approvals; the
+    same approval flow moves an unedited one on."""
     server, org = world
     bob = org.token("bob")
     approved = {}

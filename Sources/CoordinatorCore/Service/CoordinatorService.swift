@@ -58,7 +58,9 @@ public final class CoordinatorService: Sendable {
     private let verified = Mutex<[DocumentHash: VerifiedPolicy]>([:])
     /// Signed intents this process verified, by intent and policy hash (see ``verify(_:policy:)``).
     private let verifiedIntents = Mutex<[VerifiedIntentKey: VerifiedIntent]>([:])
-    /// The most verified intents remembered (beyond it the memo starts over).
+    /// Stored intent documents this process parsed or stored, by their bytes (see ``signedIntent(_:)``).
+    private let parsedIntents = Mutex<[[UInt8]: SignedIntent]>([:])
+    /// The most verified (and parsed) intents remembered (beyond it the memo starts over).
     static let verifiedIntentsKept = 4_096
     /// The policy versions whose wallets this process has already registered for deposit scans.
     let scansRegistered = Mutex<Set<DocumentHash>>([])
@@ -355,6 +357,20 @@ public final class CoordinatorService: Sendable {
             })
     }
 
+    /// An intent with its approvals and the spends ``history(_:now:)`` reads, in one read; `notFound` naming the
+    /// intent when there is none.
+    func approvalContext(_ orgID: OrganizationID, intent id: IntentID, now: Timestamp) async throws(CoordinatorError)
+        -> ApprovalContext
+    {
+        let since = now.adding(seconds: -Evaluation.window)
+        guard
+            let context = try await call({ () async throws(StorageError) in
+                try await store.approvalContext(orgID, intent: id, spendsSince: since)
+            })
+        else { throw CoordinatorError(.notFound, "no intent '\(id)'") }
+        return context
+    }
+
     /// Verifies a signed intent (initiator's signature, policy rules except approvals) and stores it
     /// awaiting approvals.
     public func prepareSubmitIntent(_ principal: Principal, document bytes: [UInt8]) async throws(CoordinatorError)
@@ -394,6 +410,7 @@ public final class CoordinatorService: Sendable {
             initiator: i.initiator, wallet: i.wallet, asset: i.asset, destination: i.destinationAddress,
             amount: i.amount, state: .awaitingApprovals, document: canonical, createdAt: i.created,
             expiresAt: i.expires)
+        remember(signed, stored: canonical)
         return Prepared(
             value: record,
             changes: [
@@ -430,12 +447,26 @@ public final class CoordinatorService: Sendable {
         (try signedIntent(detail.record), try signedApprovals(detail.record.id, detail.approvals))
     }
 
-    /// The parsed signed intent of a stored intent.
+    /// The parsed signed intent of a stored intent, remembered by the stored bytes themselves: parsing depends on
+    /// nothing else, so bytes seen before (stored by this process, or read before) are not parsed again, and a
+    /// document edited in the database is other bytes, parsed afresh.
     func signedIntent(_ record: IntentRecord) throws(CoordinatorError) -> SignedIntent {
+        if let known = parsedIntents.withLock({ $0[record.document] }) { return known }
+        let signed: SignedIntent
         do {
-            return try SignedIntent(json: try JSONParser.parse(record.document, limits: .init(maxBytes: 4 << 20)))
+            signed = try SignedIntent(json: try JSONParser.parse(record.document, limits: .init(maxBytes: 4 << 20)))
         } catch {
             throw CoordinatorError(.unavailable, "the stored document of intent \(record.id) does not parse")
+        }
+        remember(signed, stored: record.document)
+        return signed
+    }
+
+    /// Remembers what a stored intent document parses to (its canonical encoding parses back to the same value).
+    func remember(_ signed: SignedIntent, stored document: [UInt8]) {
+        parsedIntents.withLock {
+            if $0.count >= Self.verifiedIntentsKept { $0.removeAll(keepingCapacity: true) }
+            $0[document] = signed
         }
     }
 
@@ -470,12 +501,13 @@ public final class CoordinatorService: Sendable {
         async throws(CoordinatorError) -> Prepared<ApprovalRecord>
     {
         try principal.require([.approver], to: "approve intents")
-        let record = try await intent(principal.organization, id: id)
+        let now = self.now
+        let context = try await approvalContext(principal.organization, intent: id, now: now)
+        let record = context.intent
         guard record.state == .awaitingApprovals || record.state == .approved else {
             throw CoordinatorError(.conflict, "intent \(id) is \(record.state.rawValue); it takes no approvals")
         }
         let policy = try await policy(for: principal)
-        let now = self.now
         let signed: SignedApproval
         let verifiedApproval: VerifiedApproval
         do {
@@ -525,14 +557,10 @@ public final class CoordinatorService: Sendable {
             // If this approval completes the quorum, the same unit moves the intent on (if it still awaits
             // approvals when the unit applies): one write instead of two. Approvals committed meanwhile by others
             // are not seen here; `advance` after the commit (``movesOn(_:)`` false) covers that case.
-            let stored = try signedApprovals(
-                id,
-                try await call { () async throws(StorageError) in
-                    try await store.approvals(principal.organization, intent: id)
-                })
+            let stored = try signedApprovals(id, context.approvals)
             if case .allow = Evaluation.evaluate(
                 intent: verified, approvals: stored, verified: [verifiedApproval], policy: policy,
-                history: try await history(principal.organization, now: now), now: now)
+                history: SpendHistory(spends: context.spends), now: now)
             {
                 changes.append(
                     Self.advancing(principal.organization, id, from: .awaitingApprovals, to: .approved, at: now))
@@ -572,19 +600,19 @@ public final class CoordinatorService: Sendable {
     public func advance(_ orgID: OrganizationID, intent id: IntentID, policy given: VerifiedPolicy? = nil)
         async throws(CoordinatorError) -> IntentLifecycle.State
     {
-        let record = try await intent(orgID, id: id)
+        let now = self.now
+        let context = try await approvalContext(orgID, intent: id, now: now)
+        let record = context.intent
         guard record.state == .awaitingApprovals else { return record.state }
         let policy: VerifiedPolicy
         if let given { policy = given } else { policy = try await currentPolicy(orgID) }
-        let now = self.now
         let signedIntent = try signedIntent(record)
-        let approvals = try signedApprovals(
-            id, try await call { () async throws(StorageError) in try await store.approvals(orgID, intent: id) })
+        let approvals = try signedApprovals(id, context.approvals)
         let verified: VerifiedIntent
         do { verified = try verify(signedIntent, policy: policy) } catch { return record.state }
         guard
             case .allow = Evaluation.evaluate(
-                intent: verified, approvals: approvals, policy: policy, history: try await history(orgID, now: now),
+                intent: verified, approvals: approvals, policy: policy, history: SpendHistory(spends: context.spends),
                 now: now)
         else { return record.state }
         let events = try await call { () async throws(StorageError) in
