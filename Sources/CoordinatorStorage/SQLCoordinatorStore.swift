@@ -7,7 +7,7 @@ import PostgresKit
 import SQLiteKit
 
 /// The coordinator's store over SQL: one implementation of every port, two adapters underneath
-/// (``openSQLite(path:logger:)`` and ``connectPostgres(url:maxConnectionsPerEventLoop:logger:)``), see ADR 0010.
+/// (``openSQLite(path:logger:)`` and ``connectPostgres(url:maxConnections:leaseTimeout:logger:)``), see ADR 0010.
 ///
 /// Every statement names the organisation id in its `WHERE` clause or its inserted row, and the schema's
 /// foreign keys include the organisation id, so a row can never point into another organisation.
@@ -34,20 +34,15 @@ public final class SQLCoordinatorStore: CoordinatorStore {
     }
 
     /// Connects to PostgreSQL given a URL `postgres://user[:password]@host:port/database[?sslmode=disable]`.
-    /// Connections are opened lazily, up to `maxConnectionsPerEventLoop` per event loop. Call ``migrate()``
-    /// before use.
+    /// Connections are opened lazily, at most `maxConnections` at once; a call that gets none within `leaseTimeout`
+    /// (the server unreachable, or every connection busy) fails with `.backend`. Call ``migrate()`` before use.
     public static func connectPostgres(
-        url: String, maxConnectionsPerEventLoop: Int = 4, logger: Logger = Logger(label: "kura.storage.postgres")
+        url: String, maxConnections: Int = 8, leaseTimeout: Duration = .seconds(10),
+        logger: Logger = Logger(label: "kura.storage.postgres")
     ) throws(StorageError) -> SQLCoordinatorStore {
-        let configuration: SQLPostgresConfiguration
-        do {
-            configuration = try SQLPostgresConfiguration(url: url)
-        } catch {
-            throw StorageError(.backend, "the PostgreSQL URL is not valid")
-        }
+        let client = try PostgresPool.client(url: url, maxConnections: maxConnections, logger: logger)
         return SQLCoordinatorStore(
-            sessions: PostgresSessions(
-                configuration: configuration, maxConnectionsPerEventLoop: maxConnectionsPerEventLoop, logger: logger))
+            sessions: PostgresSessions(client: client, leaseTimeout: leaseTimeout, logger: logger))
     }
 
     public func close() async { await sessions.close() }

@@ -1,5 +1,5 @@
+import CoordinatorCore
 import Logging
-import NIOPosix
 import PostgresKit
 import SQLiteKit
 import Synchronization
@@ -103,42 +103,80 @@ final class SQLiteSessions: SQLSessions {
     }
 }
 
-/// A pool of PostgreSQL connections; each write is one transaction on one pooled connection.
-///
-/// `@unchecked Sendable`: async-kit's `EventLoopGroupConnectionPool` is not annotated, but it is built to be
-/// shared across threads (each per-loop pool is confined to its event loop, and shutdown is lock-protected);
-/// both stored properties are immutable.
-final class PostgresSessions: SQLSessions, @unchecked Sendable {
+/// A pool of PostgreSQL connections (PostgresNIO's `PostgresClient`, ADR 0017); each write is one transaction on one
+/// leased connection.
+final class PostgresSessions: SQLSessions {
     let flavor = SQLFlavor.postgres
-    private let pools: EventLoopGroupConnectionPool<PostgresConnectionSource>
+    private let client: PostgresClient
+    /// Runs the pool (`PostgresClient.run()`) until ``close()``.
+    private let running: Task<Void, Never>
     private let logger: Logger
 
-    init(configuration: SQLPostgresConfiguration, maxConnectionsPerEventLoop: Int, logger: Logger) {
-        self.pools = EventLoopGroupConnectionPool(
-            source: PostgresConnectionSource(sqlConfiguration: configuration),
-            maxConnectionsPerEventLoop: maxConnectionsPerEventLoop, logger: logger,
-            on: MultiThreadedEventLoopGroup.singleton)
+    /// How long a request waits for a connection before it fails: `PostgresClient` keeps retrying a server it cannot
+    /// reach and queues requests while every connection is busy, without a deadline of its own.
+    private let leaseTimeout: Duration
+
+    init(client: PostgresClient, leaseTimeout: Duration, logger: Logger) {
+        self.client = client
+        self.leaseTimeout = leaseTimeout
         self.logger = logger
+        self.running = Task { await client.run() }
     }
 
-    private var database: any SQLDatabase { pools.database(logger: logger).sql() }
+    /// Whether a session's connection was leased (the lease deadline applies until then, never to the body).
+    private final class Leased: Sendable {
+        let value = Atomic<Bool>(false)
+    }
+
+    /// Runs `body` on a leased connection, or fails with `.backend` if none is leased within `leaseTimeout`.
+    private func withSession<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R)
+        async throws -> R
+    {
+        let leased = Leased()
+        let deadline = leaseTimeout
+        return try await withThrowingTaskGroup(of: R?.self) { group in
+            group.addTask {
+                try await self.client.withConnection { connection in
+                    leased.value.store(true, ordering: .relaxed)
+                    return try await body(connection.sql(logger: self.logger))
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                guard leased.value.load(ordering: .relaxed) else {
+                    throw StorageError(
+                        .backend,
+                        "no PostgreSQL connection within \(deadline): the server is unreachable or every "
+                            + "connection is busy")
+                }
+                return nil
+            }
+            while let next = try await group.next() {
+                guard let value = next else { continue }  // the deadline passed after the lease: wait for the body
+                group.cancelAll()  // the deadline's sleep
+                return value
+            }
+            throw StorageError(.backend, "the PostgreSQL session ended without a result")
+        }
+    }
 
     func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await database.withSession { db in try await body(db) }
+        try await withSession { db in try await body(db) }
     }
 
     func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await database.withSession { db in try await self.transaction(on: db, begin: "BEGIN", body) }
+        try await withSession { db in try await self.transaction(on: db, begin: "BEGIN", body) }
     }
 
     func writeOneStatement<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws
         -> R
     {
-        try await database.withSession { db in try await body(db) }
+        try await withSession { db in try await body(db) }
     }
 
     func close() async {
-        try? await pools.shutdownAsync()
+        running.cancel()
+        await running.value
     }
 }
 

@@ -99,7 +99,7 @@ func withFreshStore(
 }
 
 /// Creates an empty database on the server of `baseURL` and returns the URL of the new database.
-private func createDatabase(on baseURL: String) async throws -> String {
+func createDatabase(on baseURL: String) async throws -> String {
     let name = "kura_t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     let source = PostgresConnectionSource(sqlConfiguration: try SQLPostgresConfiguration(url: baseURL))
     let connection = try await source.makeConnection(

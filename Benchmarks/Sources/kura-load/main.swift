@@ -77,23 +77,30 @@ final class SQLiteSink: InsertSink {
     }
 }
 
-/// A PostgreSQL connection pool as `kura serve` uses (4 connections per event loop).
-final class PostgresSink: InsertSink, @unchecked Sendable {
-    let pools: EventLoopGroupConnectionPool<PostgresConnectionSource>
+/// A PostgreSQL connection pool as `kura serve` makes it (CoordinatorStorage's `PostgresPool`: PostgresNIO's
+/// `PostgresClient`, at most 8 connections); each insert is one autocommit statement on a leased connection.
+final class PostgresSink: InsertSink {
+    let client: PostgresClient
+    let running: Task<Void, Never>
+    let logger = Logger(label: "ceiling")
 
     init(url: String) async throws {
-        pools = EventLoopGroupConnectionPool(
-            source: PostgresConnectionSource(sqlConfiguration: try SQLPostgresConfiguration(url: url)),
-            maxConnectionsPerEventLoop: 4, logger: Logger(label: "ceiling"), on: MultiThreadedEventLoopGroup.singleton)
-        try await pools.database(logger: Logger(label: "ceiling")).sql().raw(
-            "CREATE TABLE IF NOT EXISTS ceiling (id TEXT PRIMARY KEY, body BYTEA NOT NULL)"
-        ).run()
+        let client = try PostgresPool.client(url: url, maxConnections: 8, logger: logger)
+        self.client = client
+        running = Task { await client.run() }
+        try await client.withConnection { connection in
+            try await connection.sql(logger: logger).raw(
+                "CREATE TABLE IF NOT EXISTS ceiling (id TEXT PRIMARY KEY, body BYTEA NOT NULL)"
+            ).run()
+        }
     }
 
     func insert(id: String, body: [UInt8]) async throws {
-        try await pools.database(logger: Logger(label: "ceiling")).sql().raw(
-            "INSERT INTO ceiling (id, body) VALUES (\(bind: id), \(bind: Data(body)))"
-        ).run()
+        try await client.withConnection { connection in
+            try await connection.sql(logger: logger).raw(
+                "INSERT INTO ceiling (id, body) VALUES (\(bind: id), \(bind: Data(body)))"
+            ).run()
+        }
     }
 }
 
