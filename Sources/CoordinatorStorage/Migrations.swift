@@ -514,5 +514,47 @@ struct Migration: Sendable {
                 """
             ],
             only: .postgres),
+        Migration(
+            name: "0017-postgres-move-intent",
+            statements: [
+                // An intent's compare-and-set alone (no event), for a unit that appends its events after it: an
+                // approval completing the quorum moves the intent first and locks the organisation for its events
+                // after, in the order every other state change takes the two rows. A foreign-key error when there
+                // is no such intent, raised inside the statement (the unit stays all or nothing); `false` when it is
+                // in another state.
+                """
+                CREATE FUNCTION kura_move_intent(p_org TEXT, p_id TEXT, p_from TEXT, p_to TEXT)
+                RETURNS BOOLEAN
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    UPDATE intents SET state = p_to WHERE org_id = p_org AND id = p_id AND state = p_from;
+                    IF FOUND THEN
+                        RETURN TRUE;
+                    END IF;
+                    PERFORM 1 FROM intents i WHERE i.org_id = p_org AND i.id = p_id;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'no intent ''%''', p_id USING ERRCODE = 'foreign_key_violation';
+                    END IF;
+                    RETURN FALSE;
+                END
+                $$
+                """,
+                // The unit's second event only when its intent moved: a function of its own, because a condition in
+                // the calling statement's WHERE would be checked after `kura_append_audit` had already appended.
+                """
+                CREATE FUNCTION kura_append_audit_if(p_append BOOLEAN, p_org TEXT, p_kind TEXT, p_subject TEXT,
+                                                     p_payload BYTEA, p_at BIGINT)
+                RETURNS TABLE (out_seq BIGINT, out_previous BYTEA, out_hash BYTEA)
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF p_append THEN
+                        RETURN QUERY SELECT a.out_seq, a.out_previous, a.out_hash
+                                     FROM kura_append_audit(p_org, p_kind, p_subject, p_payload, p_at) AS a;
+                    END IF;
+                END
+                $$
+                """,
+            ],
+            only: .postgres),
     ]
 }

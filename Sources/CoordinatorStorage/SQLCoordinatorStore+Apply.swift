@@ -132,7 +132,7 @@ extension SQLCoordinatorStore {
         }
         var inserts: [SQLQueryString] = []
         var audit: PendingAudit?
-        var advance: (call: SQLQueryString, event: PendingAudit)?
+        var advance: (call: SQLQueryString, move: SQLQueryString, event: PendingAudit)?
         for change in changes {
             if case .audit(let organization, let kind, let subject, let payload, let at) = change {
                 // One event, before the advance's (the events' order is the unit's; inserts may come anywhere).
@@ -145,6 +145,9 @@ extension SQLCoordinatorStore {
                 guard advance == nil else { return nil }
                 advance = (
                     advanceFunction(org, id, from, to, (org, kind, subject, payload, at)),
+                    """
+                    kura_move_intent(\(bind: org.value), \(bind: id.value), \(bind: from.rawValue), \(bind: to.rawValue))
+                    """,
                     (org, kind, subject, payload, at)
                 )
             } else if combinable(change), let statement = insertStatement(change) {
@@ -183,12 +186,23 @@ extension SQLCoordinatorStore {
                 statement +=
                     ", moved.out_seq AS moved_seq, moved.out_previous AS moved_previous, moved.out_hash AS moved_hash"
             }
-            statement += " FROM (SELECT " + counted + " AS n) AS inserted CROSS JOIN LATERAL (SELECT * FROM "
-            statement += Self.auditAppendFunction(a) + " WHERE inserted.n >= 0) AS appended"
+            statement += " FROM (SELECT " + counted + " AS n) AS inserted"
             if let advance {
-                // The advance reads the first event's row, so it runs after it and its event links to it.
-                statement += " LEFT JOIN LATERAL (SELECT * FROM " + advance.call
+                // The intent moves (a compare-and-set, `kura_move_intent`) before the organisation is locked for the
+                // events, as every other state change does (`kura_transition_intent`: the intent's row, then the
+                // organisation's): locking them in the other order here deadlocked against a concurrent rejection.
+                // Then the approval's event, then the move's, only if it moved, linked to the first.
+                statement += " CROSS JOIN LATERAL (SELECT " + advance.move + " AS did WHERE inserted.n >= 0) AS cas"
+                statement += " CROSS JOIN LATERAL (SELECT * FROM " + Self.auditAppendFunction(a)
+                statement += " WHERE cas.did IS NOT NULL) AS appended"
+                let e = advance.event
+                statement += " LEFT JOIN LATERAL (SELECT * FROM kura_append_audit_if(cas.did, "
+                statement += "\(bind: e.organization.value), \(bind: e.kind), \(bind: e.subject), "
+                statement += "\(bind: Data(e.payload)), \(bind: e.at.seconds))"
                 statement += " WHERE appended.out_seq IS NOT NULL) AS moved ON TRUE"
+            } else {
+                statement += " CROSS JOIN LATERAL (SELECT * FROM " + Self.auditAppendFunction(a)
+                statement += " WHERE inserted.n >= 0) AS appended"
             }
         case (nil, let advance?):
             statement += "SELECT moved.out_seq, moved.out_previous, moved.out_hash FROM (SELECT " + counted

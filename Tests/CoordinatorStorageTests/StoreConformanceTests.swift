@@ -44,7 +44,7 @@ struct StoreConformanceTests {
                     "0007-receipt-results-signed-transactions", "0008-coin-reservations", "0009-transaction-watch",
                     "0010-deposits", "0011-webhook-deliveries", "0012-policy-proposals", "0013-postgres-audit-append",
                     "0014-postgres-advance-intent", "0015-postgres-authentication-read",
-                    "0016-postgres-approval-context",
+                    "0016-postgres-approval-context", "0017-postgres-move-intent",
                 ])
         }
     }
@@ -56,7 +56,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 16)
+            #expect(try await store.appliedMigrations().count == 17)
         }
     }
 
@@ -332,6 +332,68 @@ struct StoreConformanceTests {
             let all = try await store.auditEvents(f.org, after: 0, limit: 20)
             #expect(all.map(\.sequence) == [1, 2, 3, 4] && AuditEvent.firstBreak(in: all) == nil)
         }
+    }
+
+    @Test(
+        "an approval that completes the quorum racing a rejection of the same intent: one moves it, never a deadlock",
+        arguments: Backend.available)
+    func approvalRacesRejection(backend: Backend) async throws {
+        try await withFreshStore(backend) { store in
+            let f = try Fixture()
+            try await f.bootstrap(store)
+            let rounds = 40
+            for n in 0..<rounds { try await store.insertIntent(f.intent("race-\(n)", digestSeed: UInt8(100 + n))) }
+            var approved = 0
+            var rejected = 0
+            for n in 0..<rounds {
+                let id = "race-\(n)"
+                let intent = try IntentID(id)
+                // As the API commits them: the approval's unit moves the intent on itself; the rejection is an
+                // approval whose unit moves it to `rejected` with a compare-and-set.
+                let approve: [StoreChange] = [
+                    .insertApproval(try f.approval(id, by: "bob")),
+                    .audit(f.org, kind: "approval.recorded", subject: id, payload: [1], at: f.now),
+                    .advanceIntent(
+                        f.org, intent, from: .awaitingApprovals, to: .approved, kind: "intent.state", subject: id,
+                        payload: [2], at: f.now),
+                ]
+                let reject: [StoreChange] = [
+                    .insertApproval(try f.approval(id, by: "carol")),
+                    .audit(f.org, kind: "approval.recorded", subject: id, payload: [3], at: f.now),
+                    .transitionIntent(f.org, intent, from: .awaitingApprovals, to: .rejected),
+                    .audit(f.org, kind: "intent.state", subject: id, payload: [4], at: f.now),
+                ]
+                async let a = outcome { () async throws(StorageError) in try await store.apply(approve) }
+                async let b = outcome { () async throws(StorageError) in try await store.apply(reject) }
+                let (approval, rejection) = await (a, b)
+                // The approval is always stored; the rejection fails as a conflict only when the approval moved the
+                // intent first. Anything else (a deadlock, a backend error) is a failure.
+                #expect(approval.error == nil, "round \(n): \(String(describing: approval.error))")
+                #expect(
+                    rejection.error == nil || rejection.error?.code == .conflict,
+                    "round \(n): \(String(describing: rejection.error))")
+                let state = try await store.intent(f.org, id: intent)?.state
+                if rejection.error == nil {
+                    #expect(state == .rejected && approval.events == 1)
+                    rejected += 1
+                } else {
+                    #expect(state == .approved && approval.events == 2)
+                    approved += 1
+                }
+            }
+            #expect(approved + rejected == rounds)
+            // Approved: the approval and the move (the rejection stored nothing); rejected: the approval, the
+            // rejection and its move.
+            let all = try await store.auditEvents(f.org, after: 0, limit: 1000)
+            #expect(all.count == 2 * approved + 3 * rejected && AuditEvent.firstBreak(in: all) == nil)
+        }
+    }
+
+    /// What a unit did: its audit events, or its storage error.
+    private func outcome(_ body: () async throws(StorageError) -> [AuditEvent]) async -> (
+        events: Int, error: StorageError?
+    ) {
+        do { return (try await body().count, nil) } catch { return (0, error) }
     }
 
     @Test("one approval per approver per intent, even when submitted concurrently", arguments: Backend.available)
