@@ -111,8 +111,10 @@ extension SQLCoordinatorStore {
 
     /// PostgreSQL: a unit made only of such inserts (anywhere in it), at most one audit event and at most one
     /// ``StoreChange/advanceIntent`` (after the event), as one statement — the inserts as data-modifying `WITH`
-    /// queries, then the audit append (``appendAuditInDatabase``'s function), then the advance
-    /// (`kura_advance_intent`), so that its event follows the first. PostgreSQL runs every part of a statement to
+    /// queries, then the audit append (``appendAuditInDatabase``'s function); with an advance, the intent's move
+    /// first (`kura_move_intent`: the intent's row before the organisation's, as every state change locks them),
+    /// then the event, then the move's event if it moved (`kura_append_audit_if`), linked to the first; an advance
+    /// alone is `kura_advance_intent`. PostgreSQL runs every part of a statement to
     /// completion and checks foreign keys at its end, and a statement is atomic, so the unit stays all or nothing;
     /// the hot units (an intent; an approval that may complete the quorum; each with its idempotency record and
     /// audit events) take one round trip. `nil` for any other unit (run change by change in a transaction).
