@@ -57,9 +57,9 @@ public final class CoordinatorService: Sendable {
     private let clock: any CoordinatorClock
     private let verified = Mutex<[DocumentHash: VerifiedPolicy]>([:])
     /// Signed intents this process verified, by intent and policy hash (see ``verify(_:policy:)``).
-    private let verifiedIntents = Mutex<[VerifiedIntentKey: VerifiedIntent]>([:])
+    private let verifiedIntents = Memo<VerifiedIntentKey, VerifiedIntent>(capacity: verifiedIntentsKept)
     /// Stored intent documents this process parsed or stored, by their bytes (see ``signedIntent(_:)``).
-    private let parsedIntents = Mutex<[[UInt8]: SignedIntent]>([:])
+    private let parsedIntents = Memo<[UInt8], SignedIntent>(capacity: verifiedIntentsKept)
     /// The most verified (and parsed) intents remembered (beyond it the memo starts over).
     static let verifiedIntentsKept = 4_096
     /// The policy versions whose wallets this process has already registered for deposit scans.
@@ -367,8 +367,13 @@ public final class CoordinatorService: Sendable {
             let context = try await call({ () async throws(StorageError) in
                 try await store.approvalContext(orgID, intent: id, spendsSince: since)
             })
-        else { throw CoordinatorError(.notFound, "no intent '\(id)'") }
+        else { throw Self.noIntent(id) }
         return context
+    }
+
+    /// `notFound` naming an intent the organisation does not have.
+    static func noIntent(_ id: IntentID) -> CoordinatorError {
+        CoordinatorError(.notFound, "no intent '\(id)'")
     }
 
     /// Verifies a signed intent (initiator's signature, policy rules except approvals) and stores it
@@ -426,7 +431,7 @@ public final class CoordinatorService: Sendable {
     /// The intent, or `notFound`.
     public func intent(_ orgID: OrganizationID, id: IntentID) async throws(CoordinatorError) -> IntentRecord {
         guard let r = try await call({ () async throws(StorageError) in try await store.intent(orgID, id: id) }) else {
-            throw CoordinatorError(.notFound, "no intent '\(id)'")
+            throw Self.noIntent(id)
         }
         return r
     }
@@ -451,7 +456,7 @@ public final class CoordinatorService: Sendable {
     /// nothing else, so bytes seen before (stored by this process, or read before) are not parsed again, and a
     /// document edited in the database is other bytes, parsed afresh.
     func signedIntent(_ record: IntentRecord) throws(CoordinatorError) -> SignedIntent {
-        if let known = parsedIntents.withLock({ $0[record.document] }) { return known }
+        if let known = parsedIntents[record.document] { return known }
         let signed: SignedIntent
         do {
             signed = try SignedIntent(json: try JSONParser.parse(record.document, limits: .init(maxBytes: 4 << 20)))
@@ -464,10 +469,7 @@ public final class CoordinatorService: Sendable {
 
     /// Remembers what a stored intent document parses to (its canonical encoding parses back to the same value).
     func remember(_ signed: SignedIntent, stored document: [UInt8]) {
-        parsedIntents.withLock {
-            if $0.count >= Self.verifiedIntentsKept { $0.removeAll(keepingCapacity: true) }
-            $0[document] = signed
-        }
+        parsedIntents.remember(signed, for: document)
     }
 
     /// ``Authorization/verify(_:policy:)`` for a signed intent, remembered: the verdict depends on nothing but the
@@ -476,12 +478,9 @@ public final class CoordinatorService: Sendable {
     /// the memo holds no state another replica needs: one that never saw the intent verifies it.
     func verify(_ signed: SignedIntent, policy: VerifiedPolicy) throws(GovernanceError) -> VerifiedIntent {
         let key = VerifiedIntentKey(intent: signed, policy: policy.hash)
-        if let known = verifiedIntents.withLock({ $0[key] }) { return known }
+        if let known = verifiedIntents[key] { return known }
         let verified = try Authorization.verify(signed, policy: policy)
-        verifiedIntents.withLock {
-            if $0.count >= Self.verifiedIntentsKept { $0.removeAll(keepingCapacity: true) }
-            $0[key] = verified
-        }
+        verifiedIntents.remember(verified, for: key)
         return verified
     }
 
