@@ -17,6 +17,8 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let schemaMismatch = Code("schemaMismatch")
         /// A stored row could not be decoded into a record.
         public static let corruptRow = Code("corruptRow")
+        /// The database is held by another process (an SQLite data file has one user at a time).
+        public static let inUse = Code("inUse")
         /// The database failed for another reason (connection, I/O).
         public static let backend = Code("backend")
 

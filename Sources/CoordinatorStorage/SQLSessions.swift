@@ -53,15 +53,20 @@ final class SQLiteSessions: SQLSessions {
     static let readerCount = 4
 
     private let committer: GroupCommitter
+    /// This store's hold on the file (``DataFileLock``), released by ``close()``.
+    private let lock: DataFileLock
 
-    private init(writer: SQLiteFileDatabase, readers: [SQLiteFileDatabase]) {
+    private init(writer: SQLiteFileDatabase, readers: [SQLiteFileDatabase], lock: DataFileLock) {
+        self.lock = lock
         self.writer = writer.file
         self.readers = readers
         let file = writer.file
         self.committer = GroupCommitter(db: writer, commit: { try await file.runOnThreadPool("COMMIT") })
     }
 
+    /// Opens the file at `path` for this process alone (``DataFileLock``: `.inUse` while another store has it).
     static func open(path: String, logger: Logger) async throws -> SQLiteSessions {
+        let lock = try DataFileLock.acquire(for: path)
         var opened: [SQLiteFileDatabase] = []
         do {
             for i in 0...readerCount {
@@ -74,9 +79,10 @@ final class SQLiteSessions: SQLSessions {
             }
         } catch {
             for db in opened { db.file.close() }
+            lock.release()
             throw error
         }
-        return SQLiteSessions(writer: opened[0], readers: Array(opened.dropFirst()))
+        return SQLiteSessions(writer: opened[0], readers: Array(opened.dropFirst()), lock: lock)
     }
 
     func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
@@ -100,6 +106,7 @@ final class SQLiteSessions: SQLSessions {
         // A read still running finishes its statement first (the connection's lock); later ones are refused.
         for r in readers { r.file.close() }
         writer.close()
+        lock.release()
     }
 }
 

@@ -821,7 +821,9 @@ struct SQLiteAdapterTests {
     @Test("data survives closing and reopening the file")
     func reopen() async throws {
         let path = "/tmp/kura-store-reopen-\(UInt64.random(in: 0...UInt64.max)).db"
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        defer {
+            for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
         let f = try Fixture()
         let store = try await SQLCoordinatorStore.openSQLite(path: path)
         try await store.migrate()
@@ -829,6 +831,39 @@ struct SQLiteAdapterTests {
         await store.close()
         let again = try await SQLCoordinatorStore.openSQLite(path: path)
         try await again.migrate()
+        #expect(try await again.currentPolicy(f.org) == f.policy(0))
+        await again.close()
+    }
+
+    @Test("a file another store has open is refused with inUse, and opens again once that store closes")
+    func oneStorePerFile() async throws {
+        let path = "/tmp/kura-store-lock-\(UInt64.random(in: 0...UInt64.max)).db"
+        defer {
+            for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        let f = try Fixture()
+        let first = try await SQLCoordinatorStore.openSQLite(path: path)
+        try await first.migrate()
+        try await f.bootstrap(first)
+        do {
+            _ = try await SQLCoordinatorStore.openSQLite(path: path)
+            Issue.record("a second store opened a file the first still has")
+        } catch {
+            #expect(error.code == .inUse)
+            #expect(
+                error.reason.contains(path)
+                    && error.reason.contains("pid \(ProcessInfo.processInfo.processIdentifier))"), "\(error.reason)")
+        }
+        // Another file is not affected, and the first store still works.
+        let other = try await SQLCoordinatorStore.openSQLite(path: path + "-other")
+        await other.close()
+        for suffix in ["", "-wal", "-shm", ".lock"] {
+            try? FileManager.default.removeItem(atPath: path + "-other" + suffix)
+        }
+        #expect(try await first.currentPolicy(f.org) == f.policy(0))
+        await first.close()
+        // Positive control: once the first store closed, the same file opens, with its data.
+        let again = try await SQLCoordinatorStore.openSQLite(path: path)
         #expect(try await again.currentPolicy(f.org) == f.policy(0))
         await again.close()
     }

@@ -77,7 +77,7 @@ func withFreshStore(
     switch backend {
     case .sqlite:
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kura-store-\(UUID().uuidString).db")
-        cleanup = ["", "-wal", "-shm"].map { URL(fileURLWithPath: file.path + $0) }
+        cleanup = ["", "-wal", "-shm", ".lock"].map { URL(fileURLWithPath: file.path + $0) }
         store = try await SQLCoordinatorStore.openSQLite(path: file.path)
         raw = RawDatabase(location: .sqlite(path: file.path))
     case .postgresql:
