@@ -112,7 +112,8 @@ def drive(tmp, plan):
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
-# KURA_LOAD_PERF=DIR: `perf record` the server during each timed phase into DIR/<backend>-<phase>.data.
+# KURA_LOAD_PERF=DIR: `perf record` the server during each timed phase into DIR/<backend>-<phase>.data (and
+# PostgreSQL's processes into DIR/postgresql-<phase>-database.data).
 PERF_DIR = pathlib.Path(os.environ["KURA_LOAD_PERF"]) if os.environ.get("KURA_LOAD_PERF") else None
 
 
@@ -145,19 +146,24 @@ def drive_measured(tmp, port, clients, name, requests, server_pid, backend, rate
     processes; SQLite runs inside the server) and the client: ratios of CPU per request are steadier than
     requests per second on shared cores."""
     db = postgres_pids() if backend == "postgresql" else []
-    profiler = None
+    profiler = db_profiler = None
     if PERF_DIR:  # a profile of the server process during this phase (perf's sampling slows it: rates not for use)
         profiler = subprocess.Popen(["perf", "record", "-q", "-F", "250", "--call-graph", "dwarf,16384", "-p",
                                      str(server_pid), "-o", str(PERF_DIR / f"{backend}-{name}.data")],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if db:  # and PostgreSQL's processes, flat (its Debian build keeps no frame pointers)
+            db_profiler = subprocess.Popen(["perf", "record", "-q", "-F", "500", "-p", ",".join(map(str, db)), "-o",
+                                            str(PERF_DIR / f"{backend}-{name}-database.data")],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1)
     before = (cpu_seconds([server_pid]), cpu_seconds(db), resource.getrusage(resource.RUSAGE_CHILDREN))
     plan = {"name": name, "requests": requests, **({"rate": rate} if rate else {})}
     phase = drive(tmp, {"port": port, "clients": clients, "phases": [plan]})[name]
     after = (cpu_seconds([server_pid]), cpu_seconds(db), resource.getrusage(resource.RUSAGE_CHILDREN))
-    if profiler:
-        profiler.send_signal(signal.SIGINT)
-        profiler.wait()
+    for p in (profiler, db_profiler):
+        if p:
+            p.send_signal(signal.SIGINT)
+            p.wait()
     n = phase["requests"]
     client = (after[2].ru_utime + after[2].ru_stime) - (before[2].ru_utime + before[2].ru_stime)
     phase["cpu_ms_per_request"] = {
