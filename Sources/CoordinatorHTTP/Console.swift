@@ -197,13 +197,10 @@ extension CoordinatorAPI {
     /// `GET /v1/orgs/{org}/console/session`: the cookie's session (member, roles, CSRF value).
     func getConsoleSession(_ request: Request, _ context: KuraRequestContext) async throws -> Response {
         let (p, token) = try await consolePrincipal(request, context)
-        guard let record = try await service.store.token(p.organization, id: p.tokenID) else {
-            throw CoordinatorError(.unauthenticated, "unknown API token")
-        }
         return JSONResponse.make(
             .ok,
             Self.consoleSessionView(
-                member: p.member.value, roles: p.roles.map(\.name), expiresAt: record.expiresAt.seconds,
+                member: p.member.value, roles: p.roles.map(\.name), expiresAt: p.tokenExpiresAt.seconds,
                 tokenID: p.tokenID, csrf: ConsoleSession.csrf(token: token)))
     }
 

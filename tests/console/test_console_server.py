@@ -4,7 +4,6 @@ each beside the request that succeeds), `--console-dir` and `--no-console`.
 
 Session requests are built and signed here in Python (rfc8785 + `cryptography`'s Ed25519), not by Kura's code."""
 import hashlib
-import http.client
 import json
 import pathlib
 import secrets
@@ -45,23 +44,17 @@ def signed_session_request(key_file: pathlib.Path, org: str, member: str, creden
 
 
 def call(server, method, path, body=None, cookie=None, headers=None):
-    """(status, parsed body, headers as a list of pairs): Set-Cookie must be read as sent."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    """(status, parsed body or the bytes, headers as a list of pairs): Set-Cookie must be read as sent."""
     h = dict(headers or {})
     if cookie:
         h["Cookie"] = f"{COOKIE}={cookie}"
-    data = json.dumps(body).encode() if body is not None else None
-    if data is not None:
-        h["Content-Type"] = "application/json"
-    conn.request(method, path, body=data, headers=h)
-    resp = conn.getresponse()
-    payload = resp.read()
-    conn.close()
+    status, payload, pairs = server.exchange(method, path, json.dumps(body).encode() if body is not None else None, h,
+                                             timeout=30)
     try:
         parsed = json.loads(payload) if payload else None
     except ValueError:
         parsed = payload
-    return resp.status, parsed, resp.getheaders()
+    return status, parsed, pairs
 
 
 def header(pairs, name):
@@ -141,6 +134,8 @@ def test_a_passkey_session_lives_in_an_httponly_cookie_and_mutations_need_its_cs
     # The cookie authenticates reads, and the session route gives the same CSRF value back.
     status, again, _ = call(server, "GET", f"{base}/console/session", cookie=token)
     assert status == 200 and again["csrf"] == session["csrf"] and again["member"] == "alice"
+    # The session's expiry is the token's, as issued (read with the token when the cookie authenticates).
+    assert again["expiresAt"] == session["expiresAt"] > time.time() and again["tokenId"] == session["tokenId"]
     status, intents, _ = call(server, "GET", f"{base}/intents", cookie=token)
     assert status == 200 and "intents" in intents
     # A mutation by cookie without the CSRF header, with another session's value, or from another origin: 403.

@@ -109,22 +109,29 @@ class Server:
 
     def request(self, method: str, path: str, body=None, token: str | None = None, headers=None, raw: bytes | None = None):
         """(status, parsed JSON or text, headers)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         h = dict(headers or {})
         if token:
             h["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        if data is not None:
-            h.setdefault("Content-Type", "application/json")
-        conn.request(method, path, body=data, headers=h)
-        resp = conn.getresponse()
-        payload = resp.read()
-        conn.close()
+        status, payload, pairs = self.exchange(method, path, data, h)
         try:
             parsed = json.loads(payload) if payload else None
         except ValueError:
             parsed = payload.decode(errors="replace")
-        return resp.status, parsed, {k.lower(): v for k, v in resp.getheaders()}
+        return status, parsed, {k.lower(): v for k, v in pairs}
+
+    def exchange(self, method: str, path: str, data: bytes | None, headers: dict, timeout: float = 60):
+        """One request on a fresh connection: (status, body bytes, headers as a list of pairs, as sent)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        h = dict(headers)
+        if data is not None:
+            h.setdefault("Content-Type", "application/json")
+        try:
+            conn.request(method, path, body=data, headers=h)
+            resp = conn.getresponse()
+            return resp.status, resp.read(), resp.getheaders()
+        finally:
+            conn.close()
 
 
 def kura_json(*args, check=True):

@@ -77,6 +77,8 @@ public struct Principal: Sendable {
     public let roles: Set<Role>
     /// The token the request used.
     public let tokenID: String
+    /// When that token expires (read with it).
+    public let tokenExpiresAt: Timestamp
     /// The policy in force that authenticated the request (the roles come from it), so the request's use case
     /// does not read and verify it again; `nil` for principals made without one.
     public let policy: VerifiedPolicy?
@@ -85,13 +87,14 @@ public struct Principal: Sendable {
     public let idempotency: (key: String, stored: IdempotencyRecord?)?
 
     public init(
-        organization: OrganizationID, member: MemberID, roles: Set<Role>, tokenID: String,
+        organization: OrganizationID, member: MemberID, roles: Set<Role>, tokenID: String, tokenExpiresAt: Timestamp,
         policy: VerifiedPolicy? = nil, idempotency: (key: String, stored: IdempotencyRecord?)? = nil
     ) {
         self.organization = organization
         self.member = member
         self.roles = roles
         self.tokenID = tokenID
+        self.tokenExpiresAt = tokenExpiresAt
         self.policy = policy
         self.idempotency = idempotency
     }

@@ -324,8 +324,9 @@ public final class CoordinatorService: Sendable {
             throw CoordinatorError(.unauthenticated, "\(record.member) is no longer a member")
         }
         return Principal(
-            organization: orgID, member: member.id, roles: member.roles, tokenID: record.id, policy: policy,
-            idempotency: idempotencyKey.map { ($0, read.idempotency) })
+            organization: orgID, member: member.id, roles: member.roles, tokenID: record.id,
+            tokenExpiresAt: record.expiresAt, policy: policy, idempotency: idempotencyKey.map { ($0, read.idempotency) }
+        )
     }
 
     /// Revokes a token: the member's own, or anyone's by an admin.
