@@ -1,6 +1,6 @@
 """One `kura serve` per SQLite data directory: a second process on the same directory stops at start with a named
 error (the first one's pid in it) instead of sharing the file; once the first has stopped, the directory serves
-again with its data. Several replicas take PostgreSQL (test_replicas.py)."""
+again. Several replicas take PostgreSQL (test_replicas.py)."""
 from conftest import run
 from coordinator_server import Server
 
