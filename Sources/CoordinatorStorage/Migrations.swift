@@ -556,5 +556,52 @@ struct Migration: Sendable {
                 """,
             ],
             only: .postgres),
+        Migration(
+            name: "0018-postgres-record-approval",
+            statements: [
+                // An approval's unit as one function, so that PostgreSQL keeps the plans of its statements (a
+                // statement composed per call is parsed and planned at every call): the approval, its idempotency
+                // record (none when `p_idem_key` is NULL), then — when `p_from` is not NULL, the approval completing
+                // the quorum — the intent's move (`kura_move_intent`: the intent's row before the organisation's),
+                // the approval's event, and the move's event only if it moved. The same steps, in the same order,
+                // as the composed statement it replaces; one row, `moved_…` NULL when nothing moved.
+                """
+                CREATE FUNCTION kura_record_approval(
+                    p_org TEXT, p_intent TEXT, p_approver TEXT, p_credential TEXT, p_document BYTEA,
+                    p_stored_at BIGINT,
+                    p_idem_member TEXT, p_idem_key TEXT, p_idem_request BYTEA, p_idem_status BIGINT,
+                    p_idem_response BYTEA, p_idem_at BIGINT,
+                    p_kind TEXT, p_subject TEXT, p_payload BYTEA, p_at BIGINT,
+                    p_from TEXT, p_to TEXT, p_move_kind TEXT, p_move_subject TEXT, p_move_payload BYTEA,
+                    p_move_at BIGINT)
+                RETURNS TABLE (out_seq BIGINT, out_previous BYTEA, out_hash BYTEA,
+                               moved_seq BIGINT, moved_previous BYTEA, moved_hash BYTEA)
+                LANGUAGE plpgsql AS $$
+                DECLARE
+                    did BOOLEAN := FALSE;
+                BEGIN
+                    INSERT INTO approvals (org_id, intent_id, approver, credential_id, document, stored_at)
+                    VALUES (p_org, p_intent, p_approver, p_credential, p_document, p_stored_at);
+                    IF p_idem_key IS NOT NULL THEN
+                        INSERT INTO idempotency_keys (org_id, member_id, idem_key, request_hash, status, response,
+                                                      created_at)
+                        VALUES (p_org, p_idem_member, p_idem_key, p_idem_request, p_idem_status, p_idem_response,
+                                p_idem_at);
+                    END IF;
+                    IF p_from IS NOT NULL THEN
+                        did := kura_move_intent(p_org, p_intent, p_from, p_to);
+                    END IF;
+                    SELECT a.out_seq, a.out_previous, a.out_hash INTO out_seq, out_previous, out_hash
+                    FROM kura_append_audit(p_org, p_kind, p_subject, p_payload, p_at) AS a;
+                    IF did THEN
+                        SELECT m.out_seq, m.out_previous, m.out_hash INTO moved_seq, moved_previous, moved_hash
+                        FROM kura_append_audit(p_org, p_move_kind, p_move_subject, p_move_payload, p_move_at) AS m;
+                    END IF;
+                    RETURN NEXT;
+                END
+                $$
+                """
+            ],
+            only: .postgres),
     ]
 }

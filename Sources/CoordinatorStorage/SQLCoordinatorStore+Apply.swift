@@ -109,15 +109,14 @@ extension SQLCoordinatorStore {
         }
     }
 
-    /// PostgreSQL: a unit made only of such inserts (anywhere in it), at most one audit event and at most one
-    /// ``StoreChange/advanceIntent`` (after the event), as one statement — the inserts as data-modifying `WITH`
-    /// queries, then the audit append (``appendAuditInDatabase``'s function); with an advance, the intent's move
-    /// first (`kura_move_intent`: the intent's row before the organisation's, as every state change locks them),
-    /// then the event, then the move's event if it moved (`kura_append_audit_if`), linked to the first; an advance
-    /// alone is `kura_advance_intent`. PostgreSQL runs every part of a statement to
-    /// completion and checks foreign keys at its end, and a statement is atomic, so the unit stays all or nothing;
-    /// the hot units (an intent; an approval that may complete the quorum; each with its idempotency record and
-    /// audit events) take one round trip. `nil` for any other unit (run change by change in a transaction).
+    /// PostgreSQL: a unit as one statement. An intent's state change with its event is `kura_transition_intent`; an
+    /// approval's unit (which may complete the quorum) is `kura_record_approval` (``approvalUnit(_:)``); an advance
+    /// alone is `kura_advance_intent`. Otherwise a unit made only of such inserts (anywhere in it) and at most one
+    /// audit event: the inserts as data-modifying `WITH` queries, then the audit append (``appendAuditInDatabase``'s
+    /// function). PostgreSQL runs every part of a statement to completion and checks foreign keys at its end, and a
+    /// statement is atomic, so the unit stays all or nothing; the hot units (an intent; an approval; each with its
+    /// idempotency record and audit events) take one round trip. `nil` for any other unit (run change by change in
+    /// a transaction).
     private static func oneStatement(_ changes: [StoreChange]) -> OneStatement? {
         // An intent's state change with its audit event (`kura_transition_intent`, migration 0013).
         if changes.count == 2, case .transitionIntent(let org, let id, let expected, let new) = changes[0],
@@ -132,40 +131,37 @@ extension SQLCoordinatorStore {
                 statement: statement, audit: (org, kind, subject, payload, at), transition: (org, id, expected),
                 advance: nil)
         }
+        if let approval = approvalUnit(changes) { return approval }
+        // An advance alone (`advance` after a commit): the move and its event if it moved.
+        if changes.count == 1,
+            case .advanceIntent(let org, let id, let from, let to, let kind, let subject, let payload, let at) =
+                changes[0]
+        {
+            let event: PendingAudit = (org, kind, subject, payload, at)
+            return OneStatement(
+                statement: "SELECT out_seq, out_previous, out_hash FROM " + advanceFunction(org, id, from, to, event),
+                audit: nil, transition: nil, advance: event)
+        }
         var inserts: [SQLQueryString] = []
         var audit: PendingAudit?
-        var advance: (call: SQLQueryString, move: SQLQueryString, event: PendingAudit)?
         for change in changes {
             if case .audit(let organization, let kind, let subject, let payload, let at) = change {
-                // One event, before the advance's (the events' order is the unit's; inserts may come anywhere).
-                guard audit == nil, advance == nil else { return nil }
+                guard audit == nil else { return nil }  // one event (inserts may come anywhere)
                 audit = (organization, kind, subject, payload, at)
-            } else if case .advanceIntent(
-                let org, let id, let from, let to, let kind, let subject, let payload, let at) =
-                change
-            {
-                guard advance == nil else { return nil }
-                advance = (
-                    advanceFunction(org, id, from, to, (org, kind, subject, payload, at)),
-                    """
-                    kura_move_intent(\(bind: org.value), \(bind: id.value), \(bind: from.rawValue), \(bind: to.rawValue))
-                    """,
-                    (org, kind, subject, payload, at)
-                )
             } else if combinable(change), let statement = insertStatement(change) {
                 inserts.append(statement)
             } else {
                 return nil
             }
         }
-        guard advance != nil || inserts.count + (audit == nil ? 0 : 1) >= 2 else { return nil }
-        var statement: SQLQueryString = ""
-        if advance == nil && audit == nil {
+        guard inserts.count + (audit == nil ? 0 : 1) >= 2 else { return nil }
+        guard let audit else {
             let parts = inserts.enumerated().map { "insert_\(unsafeRaw: String($0.offset)) AS (" + $0.element + ")" }
             return OneStatement(
                 statement: "WITH " + parts.joined(separator: ", ") + " SELECT 1 AS done", audit: nil, transition: nil,
                 advance: nil)
         }
+        var statement: SQLQueryString = ""
         // The inserts run first (the main query counts the rows they return), then the audit append, which locks the
         // organisation's row: the lock is held for the append and the commit only, not while the inserts run
         // (data-modifying WITH queries no one reads run at the end of the statement). Each function is called in a
@@ -181,38 +177,55 @@ extension SQLCoordinatorStore {
             inserts.isEmpty
             ? "0"
             : inserts.indices.map { "(SELECT count(*) FROM insert_\(unsafeRaw: String($0)))" }.joined(separator: " + ")
-        switch (audit, advance) {
-        case (let a?, let advance):
-            statement += "SELECT appended.out_seq, appended.out_previous, appended.out_hash"
-            if advance != nil {
-                statement +=
-                    ", moved.out_seq AS moved_seq, moved.out_previous AS moved_previous, moved.out_hash AS moved_hash"
+        statement += "SELECT appended.out_seq, appended.out_previous, appended.out_hash"
+        statement += " FROM (SELECT " + counted + " AS n) AS inserted"
+        statement += " CROSS JOIN LATERAL (SELECT * FROM " + Self.auditAppendFunction(audit)
+        statement += " WHERE inserted.n >= 0) AS appended"
+        return OneStatement(statement: statement, audit: audit, transition: nil, advance: nil)
+    }
+
+    /// An approval's unit — the approval, its event, at most one idempotency record, and at most one
+    /// ``StoreChange/advanceIntent`` after the event — as one call of `kura_record_approval` (migration 0018), whose
+    /// statements keep their plans (a statement composed per call was planned at every call): the approval and its
+    /// idempotency record; with an advance, the intent's move first (`kura_move_intent`: the intent's row before the
+    /// organisation's, as every state change locks them — the other order deadlocked against a concurrent rejection,
+    /// ADR 0015), then the approval's event, then the move's event only if it moved, linked to the first. `nil` for
+    /// any other unit.
+    private static func approvalUnit(_ changes: [StoreChange]) -> OneStatement? {
+        var approval: ApprovalRecord?
+        var idempotency: IdempotencyRecord?
+        var audit: PendingAudit?
+        var advance: (from: IntentLifecycle.State, to: IntentLifecycle.State, event: PendingAudit)?
+        for change in changes {
+            switch change {
+            case .insertApproval(let a) where approval == nil:
+                approval = a
+            case .insertIdempotency(let r) where idempotency == nil:
+                idempotency = r
+            case .audit(let org, let kind, let subject, let payload, let at) where audit == nil && advance == nil:
+                audit = (org, kind, subject, payload, at)
+            case .advanceIntent(let org, let id, let from, let to, let kind, let subject, let payload, let at)
+            where advance == nil && audit != nil && id == approval?.intent && org == audit?.organization:
+                advance = (from, to, (org, kind, subject, payload, at))
+            default:
+                return nil
             }
-            statement += " FROM (SELECT " + counted + " AS n) AS inserted"
-            if let advance {
-                // The intent moves (a compare-and-set, `kura_move_intent`) before the organisation is locked for the
-                // events, as every other state change does (`kura_transition_intent`: the intent's row, then the
-                // organisation's): locking them in the other order here deadlocked against a concurrent rejection.
-                // Then the approval's event, then the move's, only if it moved, linked to the first.
-                statement += " CROSS JOIN LATERAL (SELECT " + advance.move + " AS did WHERE inserted.n >= 0) AS cas"
-                statement += " CROSS JOIN LATERAL (SELECT * FROM " + Self.auditAppendFunction(a)
-                statement += " WHERE cas.did IS NOT NULL) AS appended"
-                let e = advance.event
-                statement += " LEFT JOIN LATERAL (SELECT * FROM kura_append_audit_if(cas.did, "
-                statement += "\(bind: e.organization.value), \(bind: e.kind), \(bind: e.subject), "
-                statement += "\(bind: Data(e.payload)), \(bind: e.at.seconds))"
-                statement += " WHERE appended.out_seq IS NOT NULL) AS moved ON TRUE"
-            } else {
-                statement += " CROSS JOIN LATERAL (SELECT * FROM " + Self.auditAppendFunction(a)
-                statement += " WHERE inserted.n >= 0) AS appended"
-            }
-        case (nil, let advance?):
-            statement += "SELECT moved.out_seq, moved.out_previous, moved.out_hash FROM (SELECT " + counted
-            statement += " AS n) AS inserted CROSS JOIN LATERAL (SELECT * FROM " + advance.call
-            statement += " WHERE inserted.n >= 0) AS moved"
-        case (nil, nil):
-            break
         }
+        guard let approval, let audit, audit.organization == approval.organization,
+            idempotency.map({ $0.organization == approval.organization }) ?? true
+        else { return nil }
+        let statement: SQLQueryString = """
+            SELECT out_seq, out_previous, out_hash, moved_seq, moved_previous, moved_hash FROM kura_record_approval(
+                \(bind: approval.organization.value), \(bind: approval.intent.value), \(bind: approval.approver.value),
+                \(bind: approval.credential.value), \(bind: Data(approval.document)), \(bind: approval.storedAt.seconds),
+                \(bind: idempotency?.member.value), \(bind: idempotency?.key), \(bind: idempotency.map { Data($0.requestHash) }),
+                \(bind: idempotency.map { Int64($0.status) }), \(bind: idempotency.map { Data($0.response) }),
+                \(bind: idempotency?.createdAt.seconds),
+                \(bind: audit.kind), \(bind: audit.subject), \(bind: Data(audit.payload)), \(bind: audit.at.seconds),
+                \(bind: advance?.from.rawValue), \(bind: advance?.to.rawValue), \(bind: advance?.event.kind),
+                \(bind: advance?.event.subject), \(bind: advance.map { Data($0.event.payload) }),
+                \(bind: advance?.event.at.seconds))
+            """
         return OneStatement(statement: statement, audit: audit, transition: nil, advance: advance?.event)
     }
 

@@ -59,7 +59,7 @@ struct PostgresPoolTests {
         let url = try await createDatabase(on: try #require(Backend.postgresURL))
         let store = try SQLCoordinatorStore.connectPostgres(url: url, leaseTimeout: .milliseconds(300))
         try await store.migrate()
-        #expect(try await store.appliedMigrations().count == 17)
+        #expect(try await store.appliedMigrations().count == 18)
         await store.close()
     }
 

@@ -44,7 +44,7 @@ struct StoreConformanceTests {
                     "0007-receipt-results-signed-transactions", "0008-coin-reservations", "0009-transaction-watch",
                     "0010-deposits", "0011-webhook-deliveries", "0012-policy-proposals", "0013-postgres-audit-append",
                     "0014-postgres-advance-intent", "0015-postgres-authentication-read",
-                    "0016-postgres-approval-context", "0017-postgres-move-intent",
+                    "0016-postgres-approval-context", "0017-postgres-move-intent", "0018-postgres-record-approval",
                 ])
         }
     }
@@ -56,7 +56,7 @@ struct StoreConformanceTests {
                 for _ in 0..<4 { group.addTask { try await store.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await store.appliedMigrations().count == 17)
+            #expect(try await store.appliedMigrations().count == 18)
         }
     }
 
