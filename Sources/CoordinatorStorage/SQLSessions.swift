@@ -168,7 +168,7 @@ final class PostgresSessions: SQLSessions {
     }
 
     func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await withSession { db in try await body(db) }
+        try await withSession(body)
     }
 
     func write<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
@@ -178,7 +178,7 @@ final class PostgresSessions: SQLSessions {
     func writeOneStatement<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws
         -> R
     {
-        try await withSession { db in try await body(db) }
+        try await withSession(body)
     }
 
     func close() async {

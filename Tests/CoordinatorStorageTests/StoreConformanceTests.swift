@@ -821,9 +821,7 @@ struct SQLiteAdapterTests {
     @Test("data survives closing and reopening the file")
     func reopen() async throws {
         let path = "/tmp/kura-store-reopen-\(UInt64.random(in: 0...UInt64.max)).db"
-        defer {
-            for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
+        defer { removeSQLiteFiles(at: path) }
         let f = try Fixture()
         let store = try await SQLCoordinatorStore.openSQLite(path: path)
         try await store.migrate()
@@ -838,9 +836,7 @@ struct SQLiteAdapterTests {
     @Test("a file another store has open is refused with inUse, and opens again once that store closes")
     func oneStorePerFile() async throws {
         let path = "/tmp/kura-store-lock-\(UInt64.random(in: 0...UInt64.max)).db"
-        defer {
-            for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
+        defer { removeSQLiteFiles(at: path) }
         let f = try Fixture()
         let first = try await SQLCoordinatorStore.openSQLite(path: path)
         try await first.migrate()
@@ -857,9 +853,7 @@ struct SQLiteAdapterTests {
         // Another file is not affected, and the first store still works.
         let other = try await SQLCoordinatorStore.openSQLite(path: path + "-other")
         await other.close()
-        for suffix in ["", "-wal", "-shm", ".lock"] {
-            try? FileManager.default.removeItem(atPath: path + "-other" + suffix)
-        }
+        removeSQLiteFiles(at: path + "-other")
         #expect(try await first.currentPolicy(f.org) == f.policy(0))
         await first.close()
         // Positive control: once the first store closed, the same file opens, with its data.

@@ -59,6 +59,12 @@ struct RawDatabase: Sendable {
     }
 }
 
+/// Removes the files an SQLite store at `path` makes — the database, its WAL and shared memory, and its lock
+/// (ADR 0018) — skipping those missing.
+func removeSQLiteFiles(at path: String) {
+    for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
+
 /// Opens a fresh, migrated store on `backend` (a new SQLite file, or a new PostgreSQL database), runs `body`,
 /// then closes it and removes the SQLite file.
 func withFreshStore(
@@ -73,11 +79,11 @@ func withFreshStore(
 ) async throws {
     let store: SQLCoordinatorStore
     let raw: RawDatabase
-    var cleanup: [URL] = []
+    var sqlitePath: String?
     switch backend {
     case .sqlite:
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kura-store-\(UUID().uuidString).db")
-        cleanup = ["", "-wal", "-shm", ".lock"].map { URL(fileURLWithPath: file.path + $0) }
+        sqlitePath = file.path
         store = try await SQLCoordinatorStore.openSQLite(path: file.path)
         raw = RawDatabase(location: .sqlite(path: file.path))
     case .postgresql:
@@ -91,11 +97,11 @@ func withFreshStore(
         try await body(store, raw)
     } catch {
         await store.close()
-        for url in cleanup { try? FileManager.default.removeItem(at: url) }
+        if let sqlitePath { removeSQLiteFiles(at: sqlitePath) }
         throw error
     }
     await store.close()
-    for url in cleanup { try? FileManager.default.removeItem(at: url) }
+    if let sqlitePath { removeSQLiteFiles(at: sqlitePath) }
 }
 
 /// Creates an empty database on the server of `baseURL` and returns the URL of the new database.
